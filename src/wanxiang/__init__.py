@@ -1,0 +1,1 @@
+"""wanxiang: a self-hosted Tencent Cloud Infinite (CI) job server."""
