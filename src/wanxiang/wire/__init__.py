@@ -1,0 +1,1 @@
+"""XML in and out: the hardened parser and the CI element-tree renderers."""

@@ -1,0 +1,295 @@
+"""Jobs in the store: submit, read, list by keyset, cancel, and the worker's claim/lease/finish.
+
+The job table is the queue. A claim takes the best Submitted job of an Active queue (JobLevel
+desc, then arrival) with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, or inside one ``BEGIN
+IMMEDIATE`` transaction on SQLite, and stamps it with a fresh lease token. Only the holder of
+the current token can renew or finish the job, so a worker whose lease lapsed and was taken over
+cannot overwrite the new owner's result.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from wanxiang.model.job import Job, JobState
+from wanxiang.model.queue import QueueState
+from wanxiang.model.tree import Tree
+from wanxiang.store import schema
+from wanxiang.store.codec import decode_token, dumps, encode_token, job_body, row_to_job, to_us
+from wanxiang.store.db import is_sqlite
+from wanxiang.store.tx import Tx, write
+
+NOTIFY_CHANNEL = "wanxiang_jobs"
+j = schema.jobs
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    tag: str | None = None
+    queue_id: str | None = None
+    states: Sequence[str] = ()
+    workflow_id: str | None = None
+    inventory_trigger_job_id: str | None = None
+    input_object: str | None = None
+    start_creation: datetime | None = None
+    end_creation: datetime | None = None
+    ascending: bool = False
+    size: int = 10
+    next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    job: Job
+    lease_token: str
+
+
+@dataclass(frozen=True)
+class PendingCallback:
+    """A notification to deliver once a job finishes, written in the finish transaction."""
+
+    event: str
+    url: str
+    content_type: str
+    payload: str
+
+
+@dataclass
+class CancelOutcome:
+    found: bool
+    state: JobState | None = None
+    canceled: bool = False
+
+
+@dataclass
+class JobStore:
+    engine: Engine
+    _sqlite: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._sqlite = is_sqlite(self.engine)
+
+    def _write(self) -> Tx:
+        return write(self.engine)
+
+    # -- the API side -------------------------------------------------------------------------
+
+    def insert(self, jobs: Iterable[Job]) -> None:
+        rows = [_job_row(job) for job in jobs]
+        if not rows:
+            return
+        with self._write() as conn:
+            conn.execute(insert(j), rows)
+            if not self._sqlite:
+                conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+    def get_many(self, bucket_id: str, job_ids: Sequence[str]) -> list[Job]:
+        if not job_ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(j).where(j.c.bucket_id == bucket_id, j.c.job_id.in_(job_ids))).all()
+        found = {row.job_id: row_to_job(row) for row in rows}
+        return [found[i] for i in job_ids if i in found]
+
+    def get(self, job_id: str) -> Job | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(j).where(j.c.job_id == job_id)).first()
+        return row_to_job(row) if row else None
+
+    def list(self, bucket_id: str, flt: JobFilter) -> tuple[list[Job], str]:
+        """One page and the NextToken of the next ('' when there is none). Costs O(page)."""
+        conds = [j.c.bucket_id == bucket_id]
+        if flt.tag:
+            conds.append(j.c.tag == flt.tag)
+        if flt.queue_id:
+            conds.append(j.c.queue_id == flt.queue_id)
+        if flt.states:
+            conds.append(j.c.state.in_(list(flt.states)))
+        if flt.workflow_id:
+            conds.append(j.c.workflow_id == flt.workflow_id)
+        if flt.inventory_trigger_job_id:
+            conds.append(j.c.inventory_trigger_job_id == flt.inventory_trigger_job_id)
+        if flt.input_object:
+            conds.append(j.c.input_object == flt.input_object)
+        if flt.start_creation:
+            conds.append(j.c.create_us >= to_us(flt.start_creation))
+        if flt.end_creation:
+            conds.append(j.c.create_us <= to_us(flt.end_creation))
+        if flt.next_token:
+            after = decode_token(flt.next_token)
+            conds.append(j.c.seq > after if flt.ascending else j.c.seq < after)
+        order = j.c.seq.asc() if flt.ascending else j.c.seq.desc()
+        query = select(j).where(and_(*conds)).order_by(order).limit(flt.size + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        more = len(rows) > flt.size
+        rows = rows[: flt.size]
+        token = encode_token(rows[-1].seq) if more and rows else ""
+        return [row_to_job(r) for r in rows], token
+
+    def cancel(self, bucket_id: str, job_id: str, now: datetime) -> CancelOutcome:
+        with self._write() as conn:
+            row = conn.execute(
+                select(j.c.state).where(j.c.bucket_id == bucket_id, j.c.job_id == job_id)
+            ).first()
+            if row is None:
+                return CancelOutcome(found=False)
+            state = JobState(row.state)
+            if state not in (JobState.SUBMITTED, JobState.PAUSE):
+                return CancelOutcome(found=True, state=state)
+            conn.execute(
+                update(j)
+                .where(j.c.job_id == job_id, j.c.state.in_([JobState.SUBMITTED, JobState.PAUSE]))
+                .values(state=JobState.CANCEL, end_us=to_us(now), code="Cancel", message="The job was canceled.")
+            )
+            return CancelOutcome(found=True, state=JobState.CANCEL, canceled=True)
+
+    # -- the worker side ------------------------------------------------------------------------
+
+    def claim(self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None) -> Claim | None:
+        q = schema.queues
+        pick = (
+            select(j.c.seq)
+            .join(q, q.c.queue_id == j.c.queue_id)
+            .where(j.c.state == JobState.SUBMITTED, q.c.state == QueueState.ACTIVE)
+            .order_by(j.c.job_level.desc(), j.c.seq.asc())
+            .limit(1)
+        )
+        if tags:
+            pick = pick.where(j.c.tag.in_(list(tags)))
+        if not self._sqlite:
+            pick = pick.with_for_update(skip_locked=True, of=j)
+        token = uuid.uuid4().hex
+        now_us = to_us(now)
+        with self._write() as conn:
+            seq = conn.execute(pick).scalar()
+            if seq is None:
+                return None
+            row = conn.execute(
+                update(j)
+                .where(j.c.seq == seq, j.c.state == JobState.SUBMITTED)
+                .values(
+                    state=JobState.RUNNING,
+                    lease_owner=token,
+                    lease_expires_us=now_us + int(lease_seconds * 1_000_000),
+                    start_us=now_us,
+                    attempts=j.c.attempts + 1,
+                )
+                .returning(*j.c)
+            ).first()
+        return Claim(row_to_job(row), token) if row else None
+
+    def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> bool:
+        values: dict[str, Any] = {"lease_expires_us": to_us(now) + int(lease_seconds * 1_000_000)}
+        if progress is not None:
+            values["progress"] = progress
+        with self._write() as conn:
+            done = conn.execute(
+                update(j).where(j.c.job_id == job_id, j.c.lease_owner == token, j.c.state == JobState.RUNNING).values(**values)
+            )
+            return bool(done.rowcount)
+
+    def finish(
+        self,
+        job_id: str,
+        token: str,
+        now: datetime,
+        state: JobState,
+        code: str,
+        message: str,
+        result: Tree,
+        callbacks: Callable[[Job], list[PendingCallback]] | None = None,
+    ) -> Job | None:
+        """Record the outcome if ``token`` still holds the lease; return the finished job or None."""
+        now_us = to_us(now)
+        with self._write() as conn:
+            row = conn.execute(
+                update(j)
+                .where(j.c.job_id == job_id, j.c.lease_owner == token, j.c.state == JobState.RUNNING)
+                .values(
+                    state=state,
+                    code=code,
+                    message=message,
+                    result=dumps(result),
+                    end_us=now_us,
+                    progress=100 if state == JobState.SUCCESS else None,
+                    lease_owner=None,
+                    lease_expires_us=None,
+                )
+                .returning(*j.c)
+            ).first()
+            if row is None:
+                return None
+            job = row_to_job(row)
+            for cb in callbacks(job) if callbacks else []:
+                conn.execute(
+                    insert(schema.callbacks).values(
+                        job_id=job_id,
+                        event=cb.event,
+                        url=cb.url,
+                        content_type=cb.content_type,
+                        payload=cb.payload,
+                        state="Pending",
+                        attempts=0,
+                        next_attempt_us=now_us,
+                        last_error="",
+                        create_us=now_us,
+                    )
+                )
+            return job
+
+    def release_expired(self, now: datetime, max_attempts: int = 5) -> int:
+        """Give jobs whose worker stopped renewing back to the queue (or fail them after too many tries)."""
+        now_us = to_us(now)
+        expired = and_(j.c.state == JobState.RUNNING, j.c.lease_expires_us < now_us)
+        with self._write() as conn:
+            failed = conn.execute(
+                update(j)
+                .where(expired, j.c.attempts >= max_attempts)
+                .values(
+                    state=JobState.FAILED,
+                    code="WorkerLost",
+                    message=f"The job's worker stopped {max_attempts} times while running it; giving up.",
+                    end_us=now_us,
+                    lease_owner=None,
+                    lease_expires_us=None,
+                )
+            ).rowcount
+            again = conn.execute(
+                update(j).where(expired).values(state=JobState.SUBMITTED, lease_owner=None, lease_expires_us=None)
+            ).rowcount
+            if again and not self._sqlite:
+                conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        return int(failed or 0) + int(again or 0)
+
+
+def _job_row(job: Job) -> dict[str, Any]:
+    return {
+        "job_id": job.job_id,
+        "bucket_id": job.bucket_id,
+        "region": job.region,
+        "tag": job.tag,
+        "queue_id": job.queue_id,
+        "state": str(job.state),
+        "job_level": job.job_level,
+        "input_object": job.input_object[:1024],
+        "workflow_id": job.workflow_id,
+        "inventory_trigger_job_id": job.inventory_trigger_job_id,
+        "create_us": to_us(job.creation_time),
+        "code": job.code,
+        "message": job.message,
+        "body": job_body(job),
+        "result": json.dumps(job.result),
+        "attempts": 0,
+    }
+
+
+__all__ = ["JobStore", "JobFilter", "Claim", "PendingCallback", "CancelOutcome", "IntegrityError"]

@@ -1,0 +1,113 @@
+"""Queues in the store. Each bucket gets one default queue per family on first use; the default
+ids are derived from (bucket, family), so two requests racing to create them agree."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from wanxiang.model.job import FAMILY_CATEGORY, QueueFamily
+from wanxiang.model.queue import Queue, QueueState
+from wanxiang.model.tree import Tree
+from wanxiang.store import schema
+from wanxiang.store.codec import dumps, row_to_queue, to_us
+from wanxiang.store.tx import read, write
+
+q = schema.queues
+b = schema.buckets
+
+
+def default_queue_id(bucket_id: str, family: QueueFamily) -> str:
+    return "p" + hashlib.md5(f"{bucket_id}/{family.value}".encode()).hexdigest()
+
+
+@dataclass
+class QueueStore:
+    engine: Engine
+
+    def ensure_bucket(self, bucket_id: str, region: str, now: datetime) -> None:
+        """Register the bucket and create its default queues, once."""
+        with read(self.engine) as conn:
+            if conn.execute(select(b.c.bucket_id).where(b.c.bucket_id == bucket_id)).first():
+                return
+        now_us = to_us(now)
+        try:
+            with write(self.engine) as conn:
+                if conn.execute(select(b.c.bucket_id).where(b.c.bucket_id == bucket_id)).first():
+                    return
+                conn.execute(insert(b).values(bucket_id=bucket_id, region=region, create_us=now_us))
+                conn.execute(
+                    insert(q),
+                    [
+                        {
+                            "queue_id": default_queue_id(bucket_id, family),
+                            "bucket_id": bucket_id,
+                            "family": family.value,
+                            "name": f"{family.value}-default",
+                            "state": QueueState.ACTIVE.value,
+                            "category": FAMILY_CATEGORY[family],
+                            "notify_config": "{}",
+                            "max_size": 10000,
+                            "max_concurrent": 10,
+                            "create_us": now_us,
+                            "update_us": now_us,
+                        }
+                        for family in QueueFamily
+                    ],
+                )
+        except IntegrityError:
+            # Another process registered the bucket between our check and insert: same outcome.
+            return
+
+    def get(self, queue_id: str) -> Queue | None:
+        with read(self.engine) as conn:
+            row = conn.execute(select(q).where(q.c.queue_id == queue_id)).first()
+        return row_to_queue(row) if row else None
+
+    def list(
+        self,
+        bucket_id: str,
+        family: str,
+        *,
+        queue_ids: Sequence[str] = (),
+        state: str | None = None,
+        page_number: int = 1,
+        page_size: int = 10,
+    ) -> tuple[list[Queue], int]:
+        conds = [q.c.bucket_id == bucket_id, q.c.family == family]
+        if queue_ids:
+            conds.append(q.c.queue_id.in_(list(queue_ids)))
+        if state:
+            conds.append(q.c.state == state)
+        with read(self.engine) as conn:
+            total = conn.execute(select(func.count()).select_from(q).where(*conds)).scalar_one()
+            rows = conn.execute(
+                select(q).where(*conds).order_by(q.c.create_us, q.c.queue_id)
+                .offset((page_number - 1) * page_size).limit(page_size)
+            ).all()
+        return [row_to_queue(r) for r in rows], int(total)
+
+    def update(
+        self, queue_id: str, now: datetime, *, name: str | None, state: str | None, notify_config: Tree | None
+    ) -> Queue | None:
+        values: dict[str, object] = {"update_us": to_us(now)}
+        if name is not None:
+            values["name"] = name
+        if state is not None:
+            values["state"] = state
+        if notify_config is not None:
+            values["notify_config"] = dumps(notify_config)
+        with write(self.engine) as conn:
+            conn.execute(update(q).where(q.c.queue_id == queue_id).values(**values))
+            if state == QueueState.ACTIVE and self.engine.dialect.name == "postgresql":
+                from sqlalchemy import text
+
+                from wanxiang.store.jobs import NOTIFY_CHANNEL
+
+                conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        return self.get(queue_id)

@@ -1,0 +1,42 @@
+"""The store facade: one database, its repositories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from wanxiang.store.callbacks import CallbackStore
+from wanxiang.store.db import migrate, open_engine
+from wanxiang.store.jobs import JobStore
+from wanxiang.store.queues import QueueStore
+from wanxiang.store.templates import TemplateStore
+
+
+@dataclass
+class Store:
+    engine: Engine
+    jobs: JobStore = field(init=False)
+    queues: QueueStore = field(init=False)
+    templates: TemplateStore = field(init=False)
+    callbacks: CallbackStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = JobStore(self.engine)
+        self.queues = QueueStore(self.engine)
+        self.templates = TemplateStore(self.engine)
+        self.callbacks = CallbackStore(self.engine)
+
+    @classmethod
+    def open(cls, url: str, *, schema: str | None = None, run_migrations: bool = True) -> Store:
+        engine = open_engine(url, schema=schema)
+        if run_migrations:
+            migrate(engine)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
