@@ -1,0 +1,1 @@
+"""WordsGeneralize: Chinese/English word segmentation with POS tags and named entities (jieba)."""

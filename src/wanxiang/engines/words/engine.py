@@ -1,0 +1,73 @@
+"""The WordsGeneralize engine: a text object in, tokens and entity labels in the job's result."""
+
+from __future__ import annotations
+
+from wanxiang.engines.base import EngineJob, JobIO
+from wanxiang.engines.words.entities import Entity, entities
+from wanxiang.engines.words.segment import Token, ensure_loaded, segment
+from wanxiang.engines.words.textcodec import decode_text
+from wanxiang.model.errors import JobFailure, invalid_argument
+from wanxiang.model.tree import Tree, text
+
+SEG_METHODS = {"mix": "MIX", "segbasic": "SegBasic"}
+NER_METHODS = {"dl": "DL", "nerbasic": "NerBasic"}
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+
+
+def validate_words_generalize(operation: Tree, input: Tree) -> None:
+    """Submit-time checks: an input object and known SegMethod/NerMethod values."""
+    if not text(input, "Object"):
+        raise invalid_argument("Input.Object is required for WordsGeneralize.")
+    seg = text(operation, "WordsGeneralize", "SegMethod")
+    if seg and seg.lower() not in SEG_METHODS:
+        raise invalid_argument(f"SegMethod must be MIX or SegBasic, not {seg!r}.")
+    ner = text(operation, "WordsGeneralize", "NerMethod")
+    if ner and ner.lower() not in NER_METHODS:
+        raise invalid_argument(f"NerMethod must be DL or NerBasic, not {ner!r}.")
+
+
+def _token_node(token: Token) -> Tree:
+    return {
+        "Length": str(token.length),
+        "Offset": str(token.offset),
+        "Pos": token.pos,
+        "Word": token.word,
+    }
+
+
+def _label_node(entity: Entity) -> Tree:
+    return {"Category": entity.category, "Word": entity.word}
+
+
+def words_generalize_result(source: str, seg_method: str, ner_method: str) -> Tree:
+    """The ``WordsGeneralizeResult`` node for ``source`` (pure: no storage)."""
+    return {
+        "WordsGeneralizeResult": {
+            "WordsGeneralizeLable": [_label_node(e) for e in entities(source, ner_method)],
+            "WordsGeneralizeToken": [_token_node(t) for t in segment(source, seg_method)],
+        }
+    }
+
+
+def _read_text(io: JobIO) -> str:
+    path = io.input_path()
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        raise JobFailure("InvalidInput", "The input text is larger than 10 MB.")
+    try:
+        return decode_text(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        raise JobFailure("InvalidInput", "The input is not UTF-8, UTF-16 or GBK text.") from exc
+
+
+class WordsGeneralizeEngine:
+    tag = "WordsGeneralize"
+
+    def __init__(self) -> None:
+        ensure_loaded()
+
+    def run(self, job: EngineJob, io: JobIO) -> Tree:
+        seg = text(job.operation, "WordsGeneralize", "SegMethod") or "MIX"
+        ner = text(job.operation, "WordsGeneralize", "NerMethod") or "DL"
+        source = _read_text(io)
+        io.progress(50)
+        return words_generalize_result(source, seg, ner)
