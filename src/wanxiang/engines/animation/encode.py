@@ -29,7 +29,7 @@ class Look:
     size: tuple[int, int]
     rotation: int
     fps: float  # playback rate
-    high_quality: bool = False  # hgif: full-frame palette statistics and error-diffusion dithering
+    high_quality: bool = False  # hgif: lanczos scaling and error-diffusion dithering (gif: ordered bayer)
     quality: float = 75.0  # WebP
 
 
@@ -41,7 +41,9 @@ def write_gif(frames: Frames, look: Look, path: Path) -> int:
     palette = _palette(frames(), look)
     if palette is None:
         return 0
-    with av.open(str(path), mode="w", format="gif") as output:
+    # The last frame has no successor to measure its delay to; without final_delay the muxer guesses.
+    final_delay = str(max(1, round(100 / look.fps)))
+    with av.open(str(path), mode="w", format="gif", options={"final_delay": final_delay}) as output:
         stream = output.add_stream("gif")
         stream.width, stream.height = look.size
         stream.pix_fmt = "pal8"
@@ -69,6 +71,7 @@ def write_webp(frames: Frames, look: Look, path: Path) -> int:
         stream.codec_context.time_base = _MS
         for frame in _through(frames(), look, [("format", "yuv420p")]):
             frame.pts = round(count * 1000 / look.fps)
+            frame.duration = round((count + 1) * 1000 / look.fps) - frame.pts
             frame.time_base = _MS
             output.mux(stream.encode(frame))
             count += 1
@@ -78,14 +81,15 @@ def write_webp(frames: Frames, look: Look, path: Path) -> int:
 
 def _palette(frames: Iterable[av.VideoFrame], look: Look) -> av.VideoFrame | None:
     """Pass 1: FFmpeg's palettegen over every sampled frame (only its colour histogram is kept)."""
-    stats = "full" if look.high_quality else "diff"
-    out = list(_through(frames, look, [("palettegen", f"max_colors=256:stats_mode={stats}")]))
+    # stats_mode=diff would favour moving parts, but it loses colours of backgrounds that change slowly
+    # (fades, pans) between sampled frames; whole-frame statistics are the safe default for both kinds.
+    out = list(_through(frames, look, [("palettegen", "max_colors=256:stats_mode=full")]))
     return out[-1] if out else None
 
 
 def _dithered(frames: Iterable[av.VideoFrame], palette: av.VideoFrame, look: Look) -> Iterator[av.VideoFrame]:
     """Pass 2: map each frame onto the palette with paletteuse."""
-    dither = "sierra2_4a" if look.high_quality else "bayer:bayer_scale=4:diff_mode=rectangle"
+    dither = "sierra2_4a" if look.high_quality else "bayer:bayer_scale=4"
     graph: _Chain | None = None
     for frame in frames:
         if graph is None:
