@@ -35,13 +35,19 @@ class FolderIO:
             raise JobFailure("InputObjectNotExist", f"{key} does not exist")
         return path.read_bytes()
 
-    def write_object(self, key: str, data: bytes | Path, content_type: str, bucket: str | None = None
-                     ) -> StoredObject:
+    def write_object(
+        self, key: str, data: bytes | Path, content_type: str, bucket: str | None = None
+    ) -> StoredObject:
         body = data.read_bytes() if isinstance(data, Path) else data
         target = bucket or self.bucket
         self.put(key, body, target)
-        return StoredObject(target, key, f'"{hashlib.md5(body).hexdigest()}"', len(body),
-                            f"{target}.cos.{self.region}.myqcloud.com/{key}")
+        return StoredObject(
+            target,
+            key,
+            f'"{hashlib.md5(body).hexdigest()}"',
+            len(body),
+            f"{target}.cos.{self.region}.myqcloud.com/{key}",
+        )
 
     def temp_dir(self) -> Path:
         path = self.root / "_tmp"

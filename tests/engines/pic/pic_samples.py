@@ -15,8 +15,9 @@ def canvas(width: int, height: int, colour: tuple[int, int, int] = WHITE) -> pyv
     return (pyvips.Image.black(width, height) + list(colour)).cast("uchar").copy(interpretation="srgb")
 
 
-def with_marker(image: pyvips.Image, x: int, y: int, size: int, colour: tuple[int, int, int] = RED
-                ) -> pyvips.Image:
+def with_marker(
+    image: pyvips.Image, x: int, y: int, size: int, colour: tuple[int, int, int] = RED
+) -> pyvips.Image:
     return image.draw_rect(list(colour), x, y, size, size, fill=True)
 
 
@@ -60,5 +61,9 @@ def png_header_only(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 16))
+        + chunk(b"IEND", b"")
+    )

@@ -16,9 +16,20 @@ def test_rotate_90_moves_the_red_corner_from_top_left_to_top_right() -> None:
 
 @pytest.mark.parametrize(
     ("spec", "size"),
-    [("100x", (100, 50)), ("x25", (50, 25)), ("50x50", (50, 25)), ("!50p", (100, 50)), ("!25px", (50, 100)),
-     ("!x10p", (200, 10)), ("!100x100r", (200, 100)), ("40x40!", (40, 40)), ("400x400>", (200, 100)),
-     ("400x400<", (400, 200)), ("100x100<", (200, 100)), ("5000@", (100, 50))],
+    [
+        ("100x", (100, 50)),
+        ("x25", (50, 25)),
+        ("50x50", (50, 25)),
+        ("!50p", (100, 50)),
+        ("!25px", (50, 100)),
+        ("!x10p", (200, 10)),
+        ("!100x100r", (200, 100)),
+        ("40x40!", (40, 40)),
+        ("400x400>", (200, 100)),
+        ("400x400<", (400, 200)),
+        ("100x100<", (200, 100)),
+        ("5000@", (100, 50)),
+    ],
 )
 def test_thumbnail_gives_the_documented_size(spec: str, size: tuple[int, int]) -> None:
     out = process_image(marked_png(200, 100), f"imageMogr2/thumbnail/{spec}")
@@ -28,7 +39,13 @@ def test_thumbnail_gives_the_documented_size(spec: str, size: tuple[int, int]) -
 
 def test_format_really_changes_the_encoding() -> None:
     source = marked_png()
-    expected_magic = {"jpg": b"\xff\xd8\xff", "webp": b"RIFF", "gif": b"GIF8", "bmp": b"BM", "png": b"\x89PNG"}
+    expected_magic = {
+        "jpg": b"\xff\xd8\xff",
+        "webp": b"RIFF",
+        "gif": b"GIF8",
+        "bmp": b"BM",
+        "png": b"\x89PNG",
+    }
     for fmt, magic in expected_magic.items():
         out = process_image(source, f"imageMogr2/format/{fmt}")
         assert out.data.startswith(magic), fmt
@@ -57,7 +74,9 @@ def test_quality_never_raises_above_the_source_unless_forced() -> None:
 
 
 def test_a_chain_is_one_output_with_every_part_applied() -> None:
-    out = process_image(marked_png(200, 100), "imageMogr2/thumbnail/!50p/rotate/90/format/png|imageMogr2/quality/80")
+    out = process_image(
+        marked_png(200, 100), "imageMogr2/thumbnail/!50p/rotate/90/format/png|imageMogr2/quality/80"
+    )
     assert (out.format, out.width, out.height) == ("png", 50, 100)
     assert is_red(pixel(out.data, 47, 2))
 
@@ -94,7 +113,10 @@ def test_pixel_limits_are_configurable() -> None:
 def test_a_bad_rule_fails_as_invalid_argument_naming_the_part() -> None:
     with pytest.raises(JobFailure) as caught:
         process_image(marked_png(), "imageMogr2/rotat/90")
-    assert (caught.value.code, caught.value.message) == ("InvalidArgument", "imageMogr2: unknown operation 'rotat'")
+    assert (caught.value.code, caught.value.message) == (
+        "InvalidArgument",
+        "imageMogr2: unknown operation 'rotat'",
+    )
 
 
 def test_styles_are_refused_for_now() -> None:
@@ -106,7 +128,11 @@ def test_styles_are_refused_for_now() -> None:
 def test_image_info_describes_the_input() -> None:
     info = image_info(marked_png(200, 100))
     assert {k: info[k] for k in ("format", "width", "height", "frame_count")} == {
-        "format": "png", "width": "200", "height": "100", "frame_count": "1"}
+        "format": "png",
+        "width": "200",
+        "height": "100",
+        "frame_count": "1",
+    }
     assert len(info["md5"]) == 32 and info["size"].isdigit()
     assert info["photo_rgb"].startswith("0x") and len(info["photo_rgb"]) == 8
     assert all(isinstance(v, str) for v in info.values())

@@ -60,7 +60,9 @@ def test_pad_and_colour_attach_to_the_thumbnail() -> None:
 
 def test_watermarks_decode_their_base64_with_or_without_padding() -> None:
     # "http://examplebucket-1250000000.cos.ap-chongqing.myqcloud.com/logo/mark.png" URL-safe, no padding
-    image = "aHR0cDovL2V4YW1wbGVidWNrZXQtMTI1MDAwMDAwMC5jb3MuYXAtY2hvbmdxaW5nLm15cWNsb3VkLmNvbS9sb2dvL21hcmsucG5n"
+    image = (
+        "aHR0cDovL2V4YW1wbGVidWNrZXQtMTI1MDAwMDAwMC5jb3MuYXAtY2hvbmdxaW5nLm15cWNsb3VkLmNvbS9sb2dvL21hcmsucG5n"
+    )
     (mark,) = parse_rule(f"watermark/1/image/{image}/gravity/northwest/dx/10")
     assert mark == ImageWatermark("logo/mark.png", gravity="northwest", dx=10)
     (text,) = parse_rule("watermark/2/text/5L2g5aW9/fill/IzAwMDAwMA==/fontsize/30")

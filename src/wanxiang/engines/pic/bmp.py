@@ -62,9 +62,9 @@ def decode_bmp(data: bytes) -> pyvips.Image:
 def encode_bmp(image: pyvips.Image) -> bytes:
     """A 24-bit BMP of an 8-bit sRGB (3-band) image."""
     width, height = image.width, image.height
-    pixels = np.ndarray(
-        buffer=image.write_to_memory(), dtype=np.uint8, shape=(height, width, image.bands)
-    )[:, :, 2::-1][::-1]
+    pixels = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8, shape=(height, width, image.bands))[
+        :, :, 2::-1
+    ][::-1]
     stride = (width * 3 + 3) & ~3
     rows = np.zeros((height, stride), dtype=np.uint8)
     rows[:, : width * 3] = pixels.reshape(height, width * 3)

@@ -108,7 +108,9 @@ def _format_of(image: pyvips.Image) -> str:
     loader = str(image.get("vips-loader")).removesuffix("_buffer").removesuffix("_source")
     fmt = _LOADER_FORMATS.get(loader)
     if fmt is None:
-        raise JobFailure("UnsupportedFormat", f"input format '{loader.removesuffix('load')}' is not supported")
+        raise JobFailure(
+            "UnsupportedFormat", f"input format '{loader.removesuffix('load')}' is not supported"
+        )
     if fmt == "heif" and "heif-compression" in image.get_fields() and image.get("heif-compression") == "av1":
         return "avif"
     return fmt

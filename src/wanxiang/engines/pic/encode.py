@@ -54,8 +54,11 @@ def encode(image: pyvips.Image, settings: EncodeSettings) -> bytes:
     quality = settings.quality or DEFAULT_QUALITY
     if fmt == "jpg":
         flat = _flatten(_eight_bit(first_frame(image)))
-        return bytes(flat.jpegsave_buffer(Q=quality, interlace=settings.interlace,
-                                          optimize_coding=settings.optimize, **keep))
+        return bytes(
+            flat.jpegsave_buffer(
+                Q=quality, interlace=settings.interlace, optimize_coding=settings.optimize, **keep
+            )
+        )
     if fmt == "png":
         return bytes(_eight_bit(first_frame(image)).pngsave_buffer(interlace=settings.interlace, **keep))
     if fmt == "webp":

@@ -34,16 +34,18 @@ class PicProcessEngine:
         upload: Tree = {}
         if is_true(text(job.operation, "PicProcess", "IsPicInfo")):
             upload["OriginalInfo"] = original_info(job, data)
-        upload["ProcessResults"] = {"Object": {
-            "Key": stored.key,
-            "Location": stored.location,
-            "Format": CI_FORMAT_NAMES.get(result.format, result.format.upper()),
-            "Width": str(result.width),
-            "Height": str(result.height),
-            "Size": str(len(result.data)),
-            "Quality": _quality_text(result),
-            "ETag": stored.etag,
-        }}
+        upload["ProcessResults"] = {
+            "Object": {
+                "Key": stored.key,
+                "Location": stored.location,
+                "Format": CI_FORMAT_NAMES.get(result.format, result.format.upper()),
+                "Width": str(result.width),
+                "Height": str(result.height),
+                "Size": str(len(result.data)),
+                "Quality": _quality_text(result),
+                "ETag": stored.etag,
+            }
+        }
         io.progress(100)
         return {"PicProcessResult": {"UploadResult": upload}}
 

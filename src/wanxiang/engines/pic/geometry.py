@@ -30,8 +30,11 @@ def thumbnail_target(width: int, height: int, op: Thumbnail) -> tuple[int, int]:
         return _size(w, h * (op.height or 100) / 100)
     if op.mode == "force":
         return _size(op.width or w, op.height or h)
-    return _size(w * thumbnail_scale(width, height, op), h * thumbnail_scale(width, height, op),
-                 floor=op.mode == "area")
+    return _size(
+        w * thumbnail_scale(width, height, op),
+        h * thumbnail_scale(width, height, op),
+        floor=op.mode == "area",
+    )
 
 
 def thumbnail_scale(width: int, height: int, op: Thumbnail) -> float:
@@ -74,14 +77,19 @@ def pad(image: pyvips.Image, op: Thumbnail) -> pyvips.Image:
     if not op.pad or op.width is None or op.height is None:
         return image
     width, height = int(op.width), int(op.height)
-    colour = [int(op.pad_color[i:i + 2], 16) for i in (1, 3, 5)]
+    colour = [int(op.pad_color[i : i + 2], 16) for i in (1, 3, 5)]
 
     def step(frame: pyvips.Image) -> pyvips.Image:
         background = colour[: frame.bands] if frame.bands >= 3 else [sum(colour) // 3]
         if frame.hasalpha():
             background = [*background[: frame.bands - 1], 255]
-        return frame.gravity("centre", max(width, frame.width), max(height, frame.height),
-                             extend="background", background=background)
+        return frame.gravity(
+            "centre",
+            max(width, frame.width),
+            max(height, frame.height),
+            extend="background",
+            background=background,
+        )
 
     return per_frame(image, step)
 
@@ -109,7 +117,9 @@ def _clipped_crop(frame: pyvips.Image, x: int, y: int, w: int, h: int, what: str
     left, top = max(0, x), max(0, y)
     right, bottom = min(frame.width, x + w), min(frame.height, y + h)
     if right <= left or bottom <= top:
-        raise JobFailure("InvalidArgument", f"{what} region lies outside the {frame.width}x{frame.height} image")
+        raise JobFailure(
+            "InvalidArgument", f"{what} region lies outside the {frame.width}x{frame.height} image"
+        )
     return frame.crop(left, top, right - left, bottom - top)
 
 
@@ -145,8 +155,10 @@ def inscribed_circle(image: pyvips.Image, op: InscribedCircle) -> pyvips.Image:
         r = min(op.radius, min(frame.width, frame.height) // 2)
         side = 2 * r
         square = frame.crop((frame.width - side) // 2, (frame.height - side) // 2, side, side)
-        svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side}">' \
-              f'<circle cx="{r}" cy="{r}" r="{r}" fill="#fff"/></svg>'
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{side}" height="{side}">'
+            f'<circle cx="{r}" cy="{r}" r="{r}" fill="#fff"/></svg>'
+        )
         return _with_mask(square, svg)
 
     return per_frame(image, step)
@@ -155,8 +167,10 @@ def inscribed_circle(image: pyvips.Image, op: InscribedCircle) -> pyvips.Image:
 def rounded_corners(image: pyvips.Image, op: RoundedCorners) -> pyvips.Image:
     def step(frame: pyvips.Image) -> pyvips.Image:
         r = min(op.radius, min(frame.width, frame.height) // 2)
-        svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="{frame.width}" height="{frame.height}">' \
-              f'<rect width="{frame.width}" height="{frame.height}" rx="{r}" ry="{r}" fill="#fff"/></svg>'
+        svg = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{frame.width}" height="{frame.height}">'
+            f'<rect width="{frame.width}" height="{frame.height}" rx="{r}" ry="{r}" fill="#fff"/></svg>'
+        )
         return _with_mask(frame, svg)
 
     return per_frame(image, step)

@@ -18,20 +18,154 @@ from wanxiang.engines.pic.decode import (
 )
 
 # The IJG standard luminance quantisation table (quality 50), natural order; encoders scale it.
-_STD_LUMINANCE = np.array([
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
-    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
-    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
-], dtype=np.float64)
-_ZIGZAG = np.array([
-    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,
-    7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31,
-    39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-])
+_STD_LUMINANCE = np.array(
+    [
+        16,
+        11,
+        10,
+        16,
+        24,
+        40,
+        51,
+        61,
+        12,
+        12,
+        14,
+        19,
+        26,
+        58,
+        60,
+        55,
+        14,
+        13,
+        16,
+        24,
+        40,
+        57,
+        69,
+        56,
+        14,
+        17,
+        22,
+        29,
+        51,
+        87,
+        80,
+        62,
+        18,
+        22,
+        37,
+        56,
+        68,
+        109,
+        103,
+        77,
+        24,
+        35,
+        55,
+        64,
+        81,
+        104,
+        113,
+        92,
+        49,
+        64,
+        78,
+        87,
+        103,
+        121,
+        120,
+        101,
+        72,
+        92,
+        95,
+        98,
+        112,
+        100,
+        103,
+        99,
+    ],
+    dtype=np.float64,
+)
+_ZIGZAG = np.array(
+    [
+        0,
+        1,
+        8,
+        16,
+        9,
+        2,
+        3,
+        10,
+        17,
+        24,
+        32,
+        25,
+        18,
+        11,
+        4,
+        5,
+        12,
+        19,
+        26,
+        33,
+        40,
+        48,
+        41,
+        34,
+        27,
+        20,
+        13,
+        6,
+        7,
+        14,
+        21,
+        28,
+        35,
+        42,
+        49,
+        56,
+        57,
+        50,
+        43,
+        36,
+        29,
+        22,
+        15,
+        23,
+        30,
+        37,
+        44,
+        51,
+        58,
+        59,
+        52,
+        45,
+        38,
+        31,
+        39,
+        46,
+        53,
+        60,
+        61,
+        54,
+        47,
+        55,
+        62,
+        63,
+    ]
+)
 
-CI_FORMAT_NAMES = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP",
-                   "avif": "AVIF", "heif": "HEIF", "tiff": "TIFF"}
+CI_FORMAT_NAMES = {
+    "jpg": "JPEG",
+    "png": "PNG",
+    "webp": "WEBP",
+    "gif": "GIF",
+    "bmp": "BMP",
+    "avif": "AVIF",
+    "heif": "HEIF",
+    "tiff": "TIFF",
+}
 
 
 def jpeg_quality(data: bytes) -> int | None:
@@ -52,14 +186,14 @@ def _luminance_table(data: bytes) -> np.ndarray | None:
         if data[pos] != 0xFF:
             return None
         marker = data[pos + 1]
-        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker == 0xDB:
-            segment = data[pos + 4:pos + 2 + length]
+            segment = data[pos + 4 : pos + 2 + length]
             offset = 0
             while offset < len(segment):
                 precision, table_id = segment[offset] >> 4, segment[offset] & 0x0F
                 size = 128 if precision else 64
-                values = segment[offset + 1:offset + 1 + size]
+                values = segment[offset + 1 : offset + 1 + size]
                 if table_id == 0:
                     dtype = ">u2" if precision else "u1"
                     return np.frombuffer(values, dtype=dtype).astype(np.float64)
@@ -88,8 +222,9 @@ def source_average_colour(data: bytes, source: SourceInfo) -> str:
     try:
         if source.format == "bmp":
             return average_colour(decode_bmp(data))
-        small = pyvips.Image.thumbnail_buffer(data, 64, height=64, no_rotate=True,
-                                              option_string="fail_on=truncated")
+        small = pyvips.Image.thumbnail_buffer(
+            data, 64, height=64, no_rotate=True, option_string="fail_on=truncated"
+        )
         return average_colour(small)
     except pyvips.Error as error:
         raise classify_error(error) from None

@@ -26,7 +26,15 @@ Gravity = Literal[
     "northwest", "north", "northeast", "west", "center", "east", "southwest", "south", "southeast"
 ]
 GRAVITIES: tuple[str, ...] = (
-    "northwest", "north", "northeast", "west", "center", "east", "southwest", "south", "southeast",
+    "northwest",
+    "north",
+    "northeast",
+    "west",
+    "center",
+    "east",
+    "southwest",
+    "south",
+    "southeast",
 )
 
 OUTPUT_FORMATS: tuple[str, ...] = ("jpg", "png", "webp", "gif", "bmp", "heif", "avif", "yjpeg")
@@ -193,7 +201,28 @@ class Style:
 
 
 Operation: TypeAlias = (
-    Thumbnail | Cut | Crop | SmartCrop | InscribedCircle | RoundedCorners | Rotate | AutoOrient | Flip
-    | Format | CompressGif | Interlace | Quality | Blur | Bright | Contrast | Sharpen | Grayscale | Strip
-    | SizeLimit | IgnoreError | ImageWatermark | TextWatermark | Style
+    Thumbnail
+    | Cut
+    | Crop
+    | SmartCrop
+    | InscribedCircle
+    | RoundedCorners
+    | Rotate
+    | AutoOrient
+    | Flip
+    | Format
+    | CompressGif
+    | Interlace
+    | Quality
+    | Blur
+    | Bright
+    | Contrast
+    | Sharpen
+    | Grayscale
+    | Strip
+    | SizeLimit
+    | IgnoreError
+    | ImageWatermark
+    | TextWatermark
+    | Style
 )

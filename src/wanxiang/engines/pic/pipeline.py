@@ -140,7 +140,11 @@ def _open(
         width, height = _thumbnail_target(source.width, source.height, first, ctx.limits)
         # loader options (fail_on, n) only reach the loader through option_string
         image = pyvips.Image.thumbnail_buffer(
-            data, width, height=height, size="force", no_rotate=True,
+            data,
+            width,
+            height=height,
+            size="force",
+            no_rotate=True,
             option_string=option_string(load_options(source)),
         )
         return geometry.pad(image, first), pixel_ops[1:]
@@ -151,7 +155,9 @@ def _open(
 def _thumbnail_target(width: int, height: int, op: Thumbnail, limits: PixelLimits) -> tuple[int, int]:
     target = geometry.thumbnail_target(width, height, op)
     if max(target) > limits.max_side or target[0] * target[1] > limits.max_pixels:
-        raise JobFailure("ImageTooLarge", f"thumbnail result {target[0]}x{target[1]} exceeds the pixel limits")
+        raise JobFailure(
+            "ImageTooLarge", f"thumbnail result {target[0]}x{target[1]} exceeds the pixel limits"
+        )
     return target
 
 
@@ -181,8 +187,11 @@ def compress_gif(image: pyvips.Image, op: CompressGif) -> pyvips.Image:
     if "delay" in image.get_fields():
         # stretch the delays so the animation keeps its running time
         delays = list(image.get("delay"))
-        kept.set_type(pyvips.GValue.array_int_type, "delay",
-                      [sum(delays[p:q]) for p, q in zip(picks, [*picks[1:], count], strict=True)])
+        kept.set_type(
+            pyvips.GValue.array_int_type,
+            "delay",
+            [sum(delays[p:q]) for p, q in zip(picks, [*picks[1:], count], strict=True)],
+        )
     return kept
 
 
@@ -263,12 +272,18 @@ def _with_quality(settings: EncodeSettings, quality: int) -> EncodeSettings:
 def _result(encoded: bytes, image: pyvips.Image, settings: EncodeSettings) -> ProcessedImage:
     lossy = settings.format in LOSSY_FORMATS
     quality = (settings.quality or 85) if lossy else None
-    return ProcessedImage(encoded, settings.format, image.width, page_height(image), quality,
-                          CONTENT_TYPES[settings.format])
+    return ProcessedImage(
+        encoded, settings.format, image.width, page_height(image), quality, CONTENT_TYPES[settings.format]
+    )
 
 
 def _original(data: bytes, source: SourceInfo) -> ProcessedImage:
     quality = jpeg_quality(data) if source.format == "jpg" else None
-    return ProcessedImage(data, source.format, source.width, source.height, quality,
-                          CONTENT_TYPES.get(source.format, "application/octet-stream"))
-
+    return ProcessedImage(
+        data,
+        source.format,
+        source.width,
+        source.height,
+        quality,
+        CONTENT_TYPES.get(source.format, "application/octet-stream"),
+    )

@@ -319,10 +319,36 @@ _MOGR2_PARSERS: dict[str, Callable[[str], Operation | None]] = {
 
 # ---------------------------------------------------------------- watermark
 
-_IMAGE_KEYS = {"image", "image_key", "gravity", "dx", "dy", "dissolve", "batch", "spacing", "degree",
-               "scatype", "spcent", "blogo"}
-_TEXT_KEYS = {"text", "font", "fontsize", "fill", "gravity", "dx", "dy", "dissolve", "batch", "spacing",
-              "degree", "shadow", "scatype", "spcent"}
+_IMAGE_KEYS = {
+    "image",
+    "image_key",
+    "gravity",
+    "dx",
+    "dy",
+    "dissolve",
+    "batch",
+    "spacing",
+    "degree",
+    "scatype",
+    "spcent",
+    "blogo",
+}
+_TEXT_KEYS = {
+    "text",
+    "font",
+    "fontsize",
+    "fill",
+    "gravity",
+    "dx",
+    "dy",
+    "dissolve",
+    "batch",
+    "spacing",
+    "degree",
+    "shadow",
+    "scatype",
+    "spcent",
+}
 
 
 def _parse_watermark(tokens: list[str]) -> Operation:
@@ -354,8 +380,9 @@ def _parse_watermark(tokens: list[str]) -> Operation:
     if "scatype" in params or "spcent" in params:
         scatype = _int(where, "scatype", params.get("scatype", "1"), 1, 3)
         common["scatype"] = scatype
-        common["spcent"] = _int(where, "spcent", params.get("spcent", "1000"), 1,
-                                250 if scatype == 3 else 1000)
+        common["spcent"] = _int(
+            where, "spcent", params.get("spcent", "1000"), 1, 250 if scatype == 3 else 1000
+        )
     if mode == "1":
         source = params.get("image") or params.get("image_key")
         if not source:
@@ -392,8 +419,9 @@ def decode_base64(name: str, value: str) -> str:
     """URL-safe Base64 with or without `=` padding, as CI params carry it."""
     text = value.strip().replace("+", "-").replace("/", "_")
     try:
-        raw = base64.b64decode(text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4), altchars=b"-_",
-                               validate=True)
+        raw = base64.b64decode(
+            text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4), altchars=b"-_", validate=True
+        )
         return raw.decode("utf-8")
     except (binascii.Error, ValueError):
         raise RuleError(f"'{name}' is not valid URL-safe Base64: '{value}'") from None
