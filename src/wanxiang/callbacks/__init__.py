@@ -1,0 +1,1 @@
+"""Delivery of job-finished notifications, with retries, recorded in the store."""

@@ -91,6 +91,9 @@ class Job:
     inventory_trigger_job_id: str = ""
     workflow: Tree | None = None
     result: Tree = field(default_factory=dict)
+    # The effective tag parameters (a template's, or the inline ones), fixed at submit time so a
+    # later template edit does not change a queued job.
+    params: Tree = field(default_factory=dict)
 
     @property
     def input_object(self) -> str:

@@ -29,7 +29,13 @@ def dumps(value: Any) -> str:
 
 def job_body(job: Job) -> str:
     return dumps(
-        {"input": job.input, "operation": job.operation, "callback": job.callback, "workflow": job.workflow}
+        {
+            "input": job.input,
+            "operation": job.operation,
+            "callback": job.callback,
+            "workflow": job.workflow,
+            "params": job.params,
+        }
     )
 
 
@@ -58,6 +64,7 @@ def row_to_job(row: Row[Any]) -> Job:
         inventory_trigger_job_id=row.inventory_trigger_job_id,
         workflow=body.get("workflow"),
         result=json.loads(row.result or "{}"),
+        params=body.get("params") or {},
     )
 
 

@@ -1,0 +1,1 @@
+"""The claim loop: leases, heartbeats, engines, finish, and graceful shutdown."""

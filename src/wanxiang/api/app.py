@@ -1,0 +1,156 @@
+"""The HTTP app: request ids, Host -> bucket, signature check, routing, and error rendering.
+
+Handlers are plain sync functions (they talk to SQLite/PostgreSQL and the disk); they run in the
+thread pool. Nothing a handler raises reaches the client as a traceback.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import parse_qsl, unquote
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from wanxiang.api import signature
+from wanxiang.api.host import parse_host
+from wanxiang.api.request import ApiRequest
+from wanxiang.api.responses import error_response
+from wanxiang.api.router import Router
+from wanxiang.config import Settings
+from wanxiang.model.errors import CIError
+
+log = logging.getLogger("wanxiang.api")
+SPOOL_IN_MEMORY = 8 << 20
+METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    router: Router
+    ready: bool = True
+
+
+def new_request_id() -> str:
+    return base64.b64encode(uuid.uuid4().hex[:24].encode()).decode()
+
+
+def create_app(settings: Settings, router: Router) -> Starlette:
+    state = AppState(settings, router)
+
+    async def healthy(_: Request) -> Response:
+        return PlainTextResponse("ok" if state.ready else "starting", status_code=200 if state.ready else 503)
+
+    async def dispatch(request: Request) -> Response:
+        request_id = new_request_id()
+        raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
+        resource = request.url.path
+        head = request.method == "HEAD"
+        spooled: IO[bytes] | None = None
+        try:
+            api_request = _api_request(request, raw_path, request_id, settings)
+            _authenticate(api_request, raw_path, settings)
+            handler, args = router.resolve(request.method, api_request.path)
+            api_request.route_args = args
+            if router.is_object_route(handler) and request.method in ("PUT", "POST"):
+                spooled = await _spool_body(request, settings.max_object_bytes)
+                api_request.body_file = spooled
+            else:
+                api_request.body = await _read_body(request, settings.max_body_bytes)
+            response = await run_in_threadpool(handler, api_request)
+        except CIError as error:
+            response = error_response(error, resource=resource, request_id=request_id, head=head)
+        except Exception:  # the client gets a CI error, the operator the traceback
+            log.exception("unhandled error on %s %s (request %s)", request.method, resource, request_id)
+            response = error_response(
+                CIError(500, "InternalError", "We encountered an internal error. Please try again."),
+                resource=resource,
+                request_id=request_id,
+                head=head,
+            )
+        finally:
+            if spooled is not None:
+                spooled.close()
+        response.headers["x-ci-request-id"] = request_id
+        response.headers["x-cos-request-id"] = request_id
+        response.headers["Server"] = "tencent-ci"
+        return response
+
+    return Starlette(
+        routes=[
+            Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
+            Route("/{path:path}", dispatch, methods=METHODS),
+        ]
+    )
+
+
+def _api_request(request: Request, raw_path: str, request_id: str, settings: Settings) -> ApiRequest:
+    host = request.headers.get("host", "")
+    info = parse_host(host, suffixes=settings.domain_suffixes, default_bucket=settings.default_bucket)
+    try:
+        path = unquote(raw_path, errors="strict")
+    except UnicodeDecodeError:
+        raise CIError(400, "InvalidURI", "The request path is not valid percent-encoded UTF-8.") from None
+    query = parse_qsl(request.url.query, keep_blank_values=True)
+    return ApiRequest(
+        method=request.method,
+        path=path,
+        query=query,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        request_id=request_id,
+        bucket_id=info.bucket_id,
+        region=info.region or settings.region,
+    )
+
+
+def _authenticate(api_request: ApiRequest, raw_path: str, settings: Settings) -> None:
+    signed = signature.SignedRequest(
+        method=api_request.method, path=raw_path, query=api_request.query, headers=api_request.headers
+    )
+    signature.verify(
+        signed, settings.credentials.get, now=time.time(), skew_seconds=settings.clock_skew_seconds
+    )
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise CIError(400, "EntityTooLarge", f"The request body exceeds {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise CIError(400, "EntityTooLarge", f"The request body exceeds {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _spool_body(request: Request, limit: int) -> IO[bytes]:
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by dispatch
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise CIError(400, "EntityTooLarge", f"The object exceeds {limit} bytes.")
+            await run_in_threadpool(spool.write, chunk) if size > SPOOL_IN_MEMORY else spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+__all__ = ["create_app", "new_request_id", "os"]

@@ -1,0 +1,185 @@
+"""CI job, queue, template and bucket routes: thin handlers from HTTP to the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.responses import Response
+
+from wanxiang.api.request import ApiRequest
+from wanxiang.api.responses import xml_response
+from wanxiang.api.router import Router
+from wanxiang.api.services_bundle import Services
+from wanxiang.model.errors import CIError
+from wanxiang.model.job import QueueFamily
+from wanxiang.model.times import format_time
+from wanxiang.model.tree import Tree
+from wanxiang.wire.jobs import jobs_detail
+from wanxiang.wire.queues import queue_tree
+from wanxiang.wire.templates import template_tree
+from wanxiang.wire.xml import parse_request
+
+JOB_FAMILIES = ("jobs", "pic_jobs", "ai_jobs", "asr_jobs")
+QUEUE_FAMILIES = {f.value: f for f in QueueFamily}
+BUCKET_PATHS = {
+    "mediabucket": ("MediaBucket", "MediaBucketList"),
+    "picbucket": ("PicBucket", "PicBucketList"),
+    "ai_bucket": ("AiBucket", "AiBucketList"),
+    "asrbucket": ("AsrBucket", "AsrBucketList"),
+}
+
+
+def register(router: Router, services: Services) -> None:
+    max_body = services.settings.max_body_bytes
+
+    def body(req: ApiRequest) -> Tree:
+        return parse_request(req.body, max_bytes=max_body)
+
+    for family in JOB_FAMILIES:
+        router.add("POST", f"/{family}", _submit(services, body, family))
+        router.add("GET", f"/{family}", _list_jobs(services, family))
+        router.add("GET", f"/{family}/{{ids}}", _get_jobs(services))
+        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(services))
+
+    for path, family in QUEUE_FAMILIES.items():
+        router.add("GET", f"/{path}", _list_queues(services, family))
+        router.add("PUT", f"/{path}/{{queue_id}}", _update_queue(services, family, body))
+
+    router.add("POST", "/template", lambda req: _template_reply(req, services.templates.create(req.ctx, body(req))))
+    router.add(
+        "PUT",
+        "/template/{template_id}",
+        lambda req: _template_reply(req, services.templates.update(req.ctx, req.route_args["template_id"], body(req))),
+    )
+    router.add("GET", "/template", _describe_templates(services))
+    router.add("DELETE", "/template/{template_id}", _delete_template(services))
+
+    for path, (node, list_node) in BUCKET_PATHS.items():
+        router.add("POST", f"/{path}", _open_bucket(services, node))
+        router.add("DELETE", f"/{path}", _open_bucket(services, node))
+        router.add("GET", f"/{path}", _list_buckets(services, list_node))
+
+
+def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        jobs = services.jobs.submit(req.ctx, body(req), path_family=family)
+        details = [jobs_detail(job) for job in jobs]
+        return xml_response({"JobsDetail": details if len(details) > 1 else details[0]}, request_id=req.request_id)
+
+    return handler
+
+
+def _list_jobs(services: Services, family: str) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        jobs, token = services.jobs.list(req.ctx, req.params, path_family=family)
+        tree: Tree = {}
+        if jobs:
+            tree["JobsDetail"] = [jobs_detail(job) for job in jobs]
+        tree["NextToken"] = token
+        return xml_response(tree, request_id=req.request_id)
+
+    return handler
+
+
+def _get_jobs(services: Services) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        found, missing = services.jobs.get(req.ctx, req.route_args["ids"].split(","))
+        tree: Tree = {}
+        if found:
+            tree["JobsDetail"] = [jobs_detail(job) for job in found]
+        if missing:
+            tree["NonExistJobIds"] = missing
+        return xml_response(tree, request_id=req.request_id)
+
+    return handler
+
+
+def _cancel_job(services: Services) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        if not req.has_flag("cancel"):
+            raise CIError(400, "InvalidArgument", "PUT on a job needs the ?cancel parameter.")
+        services.jobs.cancel(req.ctx, req.route_args["job_id"])
+        # The SDK does not parse this body; the docs show an empty 200.
+        return Response(b"", status_code=200)
+
+    return handler
+
+
+def _list_queues(services: Services, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        queues, total, number, size = services.queues.list(req.ctx, family, req.params)
+        tree: Tree = {"TotalCount": str(total), "PageNumber": str(number), "PageSize": str(size)}
+        if queues:
+            tree["QueueList"] = [queue_tree(q) for q in queues]
+        requested = [i for i in req.params.get("queueIds", "").split(",") if i]
+        missing = [i for i in requested if i not in {q.queue_id for q in queues}]
+        if missing:
+            tree["NonExistPIDs"] = missing
+        return xml_response(tree, request_id=req.request_id)
+
+    return handler
+
+
+def _update_queue(
+    services: Services, family: QueueFamily, body: Callable[[ApiRequest], Tree]
+) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        queue = services.queues.update(req.ctx, family, req.route_args["queue_id"], body(req))
+        return xml_response({"Queue": queue_tree(queue)}, request_id=req.request_id)
+
+    return handler
+
+
+def _template_reply(req: ApiRequest, template: object) -> Response:
+    return xml_response({"Template": template_tree(template)}, request_id=req.request_id)  # type: ignore[arg-type]
+
+
+def _describe_templates(services: Services) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        found, total, number, size, missing = services.templates.describe(req.ctx, req.params)
+        tree: Tree = {"TotalCount": str(total), "PageNumber": str(number), "PageSize": str(size)}
+        if found:
+            tree["TemplateList"] = [template_tree(t) for t in found]
+        if missing:
+            tree["NonExistTIDs"] = missing
+        return xml_response(tree, request_id=req.request_id)
+
+    return handler
+
+
+def _delete_template(services: Services) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        template_id = req.route_args["template_id"]
+        services.templates.delete(req.ctx, template_id)
+        return xml_response({"TemplateId": template_id}, request_id=req.request_id)
+
+    return handler
+
+
+def _open_bucket(services: Services, node: str) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        ctx = req.ctx
+        services.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, services.jobs.clock())
+        services.storage.create_bucket(ctx.bucket_id)
+        now = format_time(services.jobs.clock())
+        name = ctx.bucket_id.rsplit("-", 1)[0]
+        return xml_response(
+            {node: {"BucketId": ctx.bucket_id, "Name": name, "Region": ctx.region, "CreateTime": now}},
+            request_id=req.request_id,
+        )
+
+    return handler
+
+
+def _list_buckets(services: Services, list_node: str) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        names = services.storage.list_buckets()
+        tree: Tree = {"TotalCount": str(len(names)), "PageNumber": "1", "PageSize": str(max(len(names), 10))}
+        if names:
+            tree[list_node] = [
+                {"BucketId": n, "Name": n.rsplit("-", 1)[0], "Region": services.settings.region, "CreateTime": "-"}
+                for n in names
+            ]
+        return xml_response(tree, request_id=req.request_id)
+
+    return handler

@@ -1,0 +1,88 @@
+"""Deliver due callbacks from the outbox: POST, record the attempt, retry with backoff.
+
+A transport is a small Protocol keyed by name so MQ transports can join the HTTP one later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import httpx
+
+from wanxiang.callbacks.policy import resolves_private
+from wanxiang.model import times
+from wanxiang.store.callbacks import CallbackStore, DueCallback
+
+log = logging.getLogger("wanxiang.callbacks")
+
+
+class Transport(Protocol):
+    def send(self, url: str, content_type: str, payload: str) -> int:
+        """Deliver one notification; return the status code (raise on a network failure)."""
+        ...
+
+
+class HttpTransport:
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def send(self, url: str, content_type: str, payload: str) -> int:
+        response = self.client.post(url, content=payload.encode("utf-8"), headers={"Content-Type": content_type})
+        return response.status_code
+
+
+class NotDeliverable(Exception):
+    """A callback that no retry can deliver (a refused address)."""
+
+
+@dataclass
+class Deliverer:
+    store: CallbackStore
+    transport: Transport = field(default_factory=HttpTransport)
+    allow_private: bool = False
+    max_attempts: int = 6
+    backoff_seconds: float = 5.0
+    clock: Callable[[], datetime] = times.now
+
+    def deliver_due(self) -> int:
+        due = self.store.claim_due(self.clock())
+        for callback in due:
+            self._deliver(callback)
+        return len(due)
+
+    def _deliver(self, callback: DueCallback) -> None:
+        status: int | None = None
+        error = ""
+        give_up = False
+        try:
+            if not self.allow_private and resolves_private(callback.url):
+                raise NotDeliverable(f"{callback.url} resolves to a private address; refused")
+            status = self.transport.send(callback.url, callback.content_type, callback.payload)
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except NotDeliverable as exc:
+            error, give_up = str(exc), True
+        except Exception as exc:  # network errors of any kind are retried
+            error = f"{type(exc).__name__}: {exc}"
+        attempts = callback.attempts + 1
+        give_up = give_up or attempts >= self.max_attempts
+        retry_at = None
+        if error and not give_up:
+            retry_at = self.clock() + timedelta(seconds=self.backoff_seconds * (2 ** (attempts - 1)))
+        if error:
+            log.warning("callback %s for job %s: attempt %d failed: %s", callback.seq, callback.job_id, attempts, error)
+        self.store.record(callback, self.clock(), status, error, retry_at, give_up)
+
+    def run(self, stop: threading.Event, interval: float = 0.2) -> None:
+        while not stop.is_set():
+            try:
+                if not self.deliver_due():
+                    stop.wait(interval)
+            except Exception:
+                log.exception("callback delivery loop error")
+                stop.wait(1.0)

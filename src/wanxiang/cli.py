@@ -1,0 +1,175 @@
+"""The ``wanxiang`` command: ``serve`` (API + embedded workers), ``worker`` (workers alone), ``doctor``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from wanxiang.config import Settings, load_credentials
+
+log = logging.getLogger("wanxiang")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", default=os.environ.get("WANXIANG_DATA_DIR", "./data"), help="default ./data")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("WANXIANG_DATABASE_URL", ""),
+        help="SQLAlchemy URL; default SQLite in the data dir (postgresql://... for many machines)",
+    )
+    parser.add_argument(
+        "--database-schema",
+        default=os.environ.get("WANXIANG_DATABASE_SCHEMA") or None,
+        help="PostgreSQL schema to use (created if missing)",
+    )
+    parser.add_argument(
+        "--storage-url",
+        default=os.environ.get("WANXIANG_STORAGE_URL", ""),
+        help="object storage: local:/path (default <data-dir>/objects) or memory:",
+    )
+    parser.add_argument("--log-level", default=os.environ.get("WANXIANG_LOG_LEVEL", "INFO"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wanxiang", description="A self-hosted Tencent Cloud Infinite job server.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API and embedded workers")
+    _common(serve)
+    serve.add_argument("--host", default=os.environ.get("WANXIANG_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("WANXIANG_PORT", "8080")))
+    serve.add_argument("--workers", type=int, default=None, help="embedded worker processes (default: CPU count)")
+    serve.add_argument("--region", default=os.environ.get("WANXIANG_REGION", "ap-guangzhou"))
+    serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
+    serve.add_argument("--allow-private-callbacks", action="store_true", help="let callbacks reach private/loopback addresses")
+    serve.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
+    serve.add_argument("--lease-seconds", type=float, default=30.0)
+    worker = sub.add_parser("worker", help="run workers only (point them at the shared database and storage)")
+    _common(worker)
+    worker.add_argument("--workers", type=int, default=None)
+    worker.add_argument("--lease-seconds", type=float, default=30.0)
+    sub.add_parser("doctor", help="report which engines, models and language pairs are available")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level if hasattr(args, "log_level") else "INFO",
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("alembic", "pyvips", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "doctor":
+        return _doctor()
+    settings = _settings(args)
+    if args.command == "serve":
+        return _serve(args, settings)
+    return _worker(args, settings)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=args.database_url,
+        storage_url=args.storage_url,
+        workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
+        lease_seconds=args.lease_seconds,
+    )
+    if args.command == "serve":
+        settings.host, settings.port, settings.region = args.host, args.port, args.region
+        settings.default_bucket = args.default_bucket
+        settings.allow_private_callbacks = args.allow_private_callbacks
+    return settings
+
+
+def _open(settings: Settings, schema: str | None):  # type: ignore[no-untyped-def]
+    from wanxiang.storage.registry import open_storage
+    from wanxiang.store.db import create_schema, open_engine
+    from wanxiang.store.store import Store
+
+    url = settings.resolved_database_url()
+    if schema:
+        engine = open_engine(url)
+        if engine.dialect.name == "postgresql":
+            create_schema(engine, schema)
+        engine.dispose()
+    return Store.open(url, schema=schema), open_storage(settings.resolved_storage_url())
+
+
+def _spec(settings: Settings, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from wanxiang.server import WorkerSpec
+
+    return WorkerSpec(
+        database_url=settings.resolved_database_url(),
+        storage_url=settings.resolved_storage_url(),
+        schema=args.database_schema,
+        lease_seconds=settings.lease_seconds,
+        log_level=logging.getLogger().level,
+    )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from wanxiang.server import CallbackThread, WorkerPool, build_app
+
+    credentials, generated = load_credentials(settings.data_dir)
+    settings.credentials = credentials
+    if generated:
+        print(generated, flush=True)
+    store, storage = _open(settings, args.database_schema)
+    app, _ = build_app(settings, store, storage)
+    pool = WorkerPool(_spec(settings, args), settings.workers)
+    callbacks = CallbackThread(store, settings.allow_private_callbacks, args.callback_backoff)
+    pool.start()
+    callbacks.start()
+    print(f"wanxiang listening on http://{settings.host}:{settings.port} "
+          f"(database {store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})", flush=True)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                    server_header=False)
+    finally:
+        callbacks.shutdown()
+        pool.shutdown()
+        store.close()
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from wanxiang.server import CallbackThread, WorkerPool
+
+    store, _ = _open(settings, args.database_schema)
+    pool = WorkerPool(_spec(settings, args), settings.workers)
+    callbacks = CallbackThread(store, allow_private=os.environ.get("WANXIANG_ALLOW_PRIVATE_CALLBACKS") == "1",
+                               backoff_seconds=5.0)
+    pool.start()
+    callbacks.start()
+    stop = threading.Event()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        callbacks.shutdown()
+        pool.shutdown()
+        store.close()
+    return 0
+
+
+def _doctor() -> int:
+    try:
+        from wanxiang.engines.doctor import report
+    except ImportError:
+        print("engine report unavailable")
+        return 1
+    for line in report():
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

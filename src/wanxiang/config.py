@@ -1,0 +1,62 @@
+"""Settings of one wanxiang process, from the command line and the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    storage_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 0  # 0 = one per CPU
+    region: str = "ap-guangzhou"
+    domain_suffixes: tuple[str, ...] = ("myqcloud.com", "tencentcos.cn")
+    default_bucket: str = ""  # bucket used when the Host carries none (an IP or localhost)
+    allow_private_callbacks: bool = False
+    lease_seconds: float = 30.0
+    clock_skew_seconds: int = 900
+    max_body_bytes: int = 1 << 20
+    max_object_bytes: int = 5 << 30
+    credentials: dict[str, str] = field(default_factory=dict)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'wanxiang.db').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or f"local:{(self.data_dir / 'objects').resolve()}"
+
+
+def load_credentials(data_dir: Path, *, generate: bool = True) -> tuple[dict[str, str], str | None]:
+    """SecretId -> SecretKey. From WANXIANG_SECRET_ID/KEY, plus a keys file (``id key`` lines) named
+    by WANXIANG_KEYS_FILE or ``<data-dir>/credentials``. With none, generate a pair into the data
+    dir (mode 0600); the second value is then a line to print for the user."""
+    pairs: dict[str, str] = {}
+    sid, skey = os.environ.get("WANXIANG_SECRET_ID"), os.environ.get("WANXIANG_SECRET_KEY")
+    if sid and skey:
+        pairs[sid] = skey
+    keys_file = Path(os.environ.get("WANXIANG_KEYS_FILE") or data_dir / "credentials")
+    if keys_file.exists():
+        for line in keys_file.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and not line.lstrip().startswith("#"):
+                pairs[parts[0]] = parts[1]
+    if pairs or not generate:
+        return pairs, None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    new_id = "AKID" + secrets.token_hex(16)
+    new_key = secrets.token_hex(20)
+    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("# SecretId SecretKey, one pair a line\n")
+        fh.write(f"{new_id} {new_key}\n")
+    return {new_id: new_key}, (
+        f"Generated credentials (kept in {keys_file}):\n  SecretId:  {new_id}\n  SecretKey: {new_key}"
+    )

@@ -1,0 +1,85 @@
+"""The worker's JobIO: what an engine may touch while it runs one job."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from wanxiang.engines.base import StoredObject
+from wanxiang.model.errors import JobFailure
+from wanxiang.model.tree import text
+from wanxiang.storage.base import InvalidObjectKey, NoSuchKey, ObjectStorage
+
+
+def location(bucket: str, region: str, key: str) -> str:
+    return f"{bucket}.cos.{region}.myqcloud.com/{key}"
+
+
+class StorageJobIO:
+    def __init__(
+        self,
+        storage: ObjectStorage,
+        bucket_id: str,
+        region: str,
+        input_key: str,
+        output: dict[str, object],
+        report_progress: Callable[[int], None],
+    ) -> None:
+        self.storage = storage
+        self.bucket_id = bucket_id
+        self.region = region
+        self.input_key = input_key
+        self.output_bucket = text(output, "Bucket") or bucket_id
+        self.output_region = text(output, "Region") or region
+        self._report = report_progress
+        self._last_report = 0.0
+        self._temp: Path | None = None
+
+    def input_path(self) -> Path:
+        try:
+            local = self.storage.local_path(self.bucket_id, self.input_key)
+        except InvalidObjectKey as exc:
+            raise JobFailure("InvalidInput", f"The input object key is not valid: {exc}") from exc
+        if local is not None:
+            return local
+        if self.storage.head(self.bucket_id, self.input_key) is None:
+            raise JobFailure("InputObjectNotExist", f"The input object {self.input_key!r} does not exist.")
+        target = self.temp_dir() / "input"
+        with self.storage.open(self.bucket_id, self.input_key) as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        return target
+
+    def read_object(self, key: str, bucket: str | None = None) -> bytes:
+        try:
+            with self.storage.open(bucket or self.bucket_id, key) as fh:
+                return fh.read()
+        except (NoSuchKey, InvalidObjectKey) as exc:
+            raise JobFailure("InputObjectNotExist", f"The object {key!r} does not exist.") from exc
+
+    def write_object(self, key: str, data: bytes | Path, content_type: str, bucket: str | None = None) -> StoredObject:
+        target = bucket or self.output_bucket
+        try:
+            meta = self.storage.put(target, key, data, content_type=content_type)
+        except InvalidObjectKey as exc:
+            raise JobFailure("InvalidOutput", f"The output object key {key!r} is not valid: {exc}") from exc
+        region = self.output_region if target == self.output_bucket else self.region
+        return StoredObject(target, key, meta.etag, meta.size, location(target, region, key))
+
+    def temp_dir(self) -> Path:
+        if self._temp is None:
+            self._temp = Path(tempfile.mkdtemp(prefix="wanxiang-job-"))
+        return self._temp
+
+    def progress(self, percent: int) -> None:
+        now = time.monotonic()
+        if now - self._last_report >= 1.0:
+            self._last_report = now
+            self._report(max(0, min(100, int(percent))))
+
+    def close(self) -> None:
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = None

@@ -1,0 +1,132 @@
+"""One worker: claim a job, keep its lease alive, run its engine, record the outcome.
+
+A worker that dies mid-job loses only its lease: once the lease lapses, any worker's
+``release_expired`` gives the job back to the queue, and the dead worker's token can no longer
+finish it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from wanxiang.engines import registry
+from wanxiang.engines.base import EngineJob
+from wanxiang.model import times
+from wanxiang.model.errors import JobFailure
+from wanxiang.model.job import Job, JobState
+from wanxiang.model.tree import Tree
+from wanxiang.storage.base import ObjectStorage
+from wanxiang.store.jobs import Claim
+from wanxiang.store.store import Store
+from wanxiang.worker.jobio import StorageJobIO
+from wanxiang.worker.notify import task_finish_callbacks
+from wanxiang.worker.wake import Waiter
+
+log = logging.getLogger("wanxiang.worker")
+
+
+@dataclass
+class Worker:
+    store: Store
+    storage: ObjectStorage
+    waiter: Waiter
+    lease_seconds: float = 30.0
+    reap_every: float = 2.0
+    idle_wait: float = 1.0
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    on_finished: Callable[[Job], None] | None = None
+    _last_reap: float = 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                if self.run_once():
+                    self.waiter.reset()
+                else:
+                    self.waiter.wait(self.idle_wait)
+            except Exception:  # a database hiccup must not end the worker
+                log.exception("worker %s: loop error", self.worker_id)
+                stop.wait(1.0)
+
+    def run_once(self) -> bool:
+        """Claim and run one job; False when there was nothing to do."""
+        now = time.monotonic()
+        if now - self._last_reap >= self.reap_every:
+            self._last_reap = now
+            released = self.store.jobs.release_expired(times.now())
+            if released:
+                log.warning("released %d job(s) whose worker stopped renewing its lease", released)
+        claim = self.store.jobs.claim(times.now(), self.lease_seconds)
+        if claim is None:
+            return False
+        self._run(claim)
+        return True
+
+    def _run(self, claim: Claim) -> None:
+        job = claim.job
+        lost = threading.Event()
+        done = threading.Event()
+        progress: list[int | None] = [None]
+
+        def heartbeat() -> None:
+            interval = self.lease_seconds / 3
+            while not done.wait(interval):
+                if not self.store.jobs.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
+                    lost.set()
+                    return
+
+        beat = threading.Thread(target=heartbeat, name=f"lease-{job.job_id}", daemon=True)
+        beat.start()
+        io = StorageJobIO(
+            self.storage,
+            job.bucket_id,
+            job.region,
+            job.input_object,
+            job.operation.get("Output") if isinstance(job.operation.get("Output"), dict) else {},
+            lambda pct: progress.__setitem__(0, pct),
+        )
+        try:
+            state, code, message, result = self._execute(job, io)
+        finally:
+            done.set()
+            beat.join()
+            io.close()
+        if lost.is_set():
+            log.warning("job %s: lease lost while running; its new owner records the outcome", job.job_id)
+        queue = self.store.queues.get(job.queue_id)
+        finished = self.store.jobs.finish(
+            job.job_id,
+            claim.lease_token,
+            times.now(),
+            state,
+            code,
+            message,
+            result,
+            callbacks=lambda j: task_finish_callbacks(j, queue),
+        )
+        if finished is not None and self.on_finished is not None:
+            self.on_finished(finished)
+
+    def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
+        engine = registry.get(job.tag)
+        if engine is None:
+            return JobState.FAILED, "UnsupportedTag", f"No engine is installed for Tag {job.tag}.", {}
+        operation = dict(job.operation)
+        operation.update(job.params)
+        engine_job = EngineJob(job.job_id, job.tag, job.bucket_id, job.region, dict(job.input), operation)
+        try:
+            result = engine.run(engine_job, io)
+        except JobFailure as failure:
+            return JobState.FAILED, failure.code, failure.message, {}
+        except MemoryError:
+            return JobState.FAILED, "ResourceExhausted", "The job needed more memory than the worker has.", {}
+        except Exception as exc:  # an engine bug fails the job, not the worker
+            log.exception("job %s: engine %s raised", job.job_id, job.tag)
+            return JobState.FAILED, "InternalError", f"The {job.tag} engine failed: {type(exc).__name__}: {exc}", {}
+        return JobState.SUCCESS, "Success", "", result
+
