@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from qcloud_cos import CosConfig
+from qcloud_cos import CosConfig, CosS3Client
 from qcloud_cos.cos_auth import CosS3Auth
 from qcloud_cos.cos_comm import format_values
 
@@ -176,6 +176,22 @@ def test_sdk_object_key_with_spaces_unicode_plus_and_comma_is_accepted() -> None
 def test_sdk_request_with_meta_header_in_utf8_is_accepted() -> None:
     request = sdk_request("PUT", "/a.jpg", headers={"x-cos-meta-title": "夏天"}, data=b"x")
     assert check(request) == SECRET_ID
+
+
+def test_sdk_presigned_url_is_accepted_and_its_q_fields_are_not_signed_params() -> None:
+    conf = CosConfig(
+        Region="ap-guangzhou", SecretId=SECRET_ID, SecretKey=SECRET_KEY, IP="127.0.0.1", Port=8080
+    )
+    url = CosS3Client(conf).get_presigned_url(
+        Bucket="test-1250000000", Key="out/result 1.gif", Method="GET", Params={"ci-process": "originImage"}
+    )
+    parts = urlsplit(url)
+    request = SignedRequest(
+        "GET", parts.path, parse_qsl(parts.query, keep_blank_values=True), {"Host": parts.netloc}
+    )
+    assert check(request) == SECRET_ID
+    tampered = SignedRequest("GET", parts.path.replace("result", "other"), request.query, request.headers)
+    assert refused(tampered).code == "SignatureDoesNotMatch"
 
 
 # --- refusals -------------------------------------------------------------------------------------

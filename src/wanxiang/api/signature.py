@@ -7,6 +7,9 @@ Time window (``now`` against ``q-sign-time`` and ``q-key-time``, each widened by
 before ``start - skew`` -> 403 ``RequestTimeTooSkewed`` (the client clock runs ahead of ours);
 after ``end + skew`` -> 403 ``AccessDenied`` "Request has expired" (the signature outlived itself).
 
+A presigned URL (the same ``q-*`` fields in the query string, no Authorization header) is accepted
+too; the ``q-*`` parameters are never part of the signed parameters.
+
 Header values are expected as an ASGI server decodes them (latin-1); values decoded as UTF-8 are
 accepted too, since both spellings of a non-ASCII value are tried.
 """
@@ -242,7 +245,7 @@ def verify(
     skew_seconds: int = 900,
 ) -> str:
     """Check the request's Authorization header; return the SecretId or raise a 403 :class:`CIError`."""
-    fields = parse_authorization(_header(request.headers, "authorization"))
+    fields = parse_authorization(authorization_of(request))
     if fields["q-sign-algorithm"].lower() != ALGORITHM:
         raise access_denied(
             f"Unsupported q-sign-algorithm {fields['q-sign-algorithm']!r}; only sha1 is supported."
@@ -320,6 +323,17 @@ def sign(
 def _sdk_signs(name: str) -> bool:
     lowered = name.lower()
     return lowered in SDK_SIGNED_HEADERS or lowered.startswith(_SIGNED_PREFIXES)
+
+
+def authorization_of(request: SignedRequest) -> str:
+    """The Authorization header, or for a presigned URL the ``q-*`` query fields put back together."""
+    header = _header(request.headers, "authorization")
+    if header.strip():
+        return header
+    fields = {key.lower(): value for key, value in request.query if key.lower() in _FIELDS}
+    if "q-sign-algorithm" not in fields:
+        return header
+    return "&".join(f"{name}={fields[name]}" for name in _FIELDS if name in fields)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
