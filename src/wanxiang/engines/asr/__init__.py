@@ -1,0 +1,1 @@
+"""SpeechRecognition: audio decoded with PyAV, recognised by a pluggable engine per EngineModelType."""
