@@ -56,6 +56,7 @@ from wanxiang.engines.pic.operations import (
     Thumbnail,
 )
 from wanxiang.engines.pic.rule import RuleError, parse_rule
+from wanxiang.engines.pic.watermark import apply_watermark
 from wanxiang.model.errors import JobFailure
 
 __all__ = ["PixelLimits", "ProcessedImage", "process_image"]
@@ -166,8 +167,6 @@ def _step(image: pyvips.Image, op: Operation, ctx: _Context) -> pyvips.Image:
         width, height = _thumbnail_target(image.width, page_height(image), op, ctx.limits)
         return geometry.pad(geometry.resize_to(image, width, height), op)
     if isinstance(op, (ImageWatermark, TextWatermark)):
-        from wanxiang.engines.pic.watermark import apply_watermark
-
         return apply_watermark(image, op, ctx.read_object)
     step = _STEPS.get(type(op))
     if step is None:
