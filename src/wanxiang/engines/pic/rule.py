@@ -3,16 +3,13 @@ chained with `|`. Pure: no pixels here, only validation that names the bad part.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from wanxiang.engines.pic.operations import (
-    GRAVITIES,
     OUTPUT_FORMATS,
     AutoOrient,
     Blur,
@@ -25,7 +22,6 @@ from wanxiang.engines.pic.operations import (
     Format,
     Grayscale,
     IgnoreError,
-    ImageWatermark,
     InscribedCircle,
     Interlace,
     Operation,
@@ -37,17 +33,10 @@ from wanxiang.engines.pic.operations import (
     SmartCrop,
     Strip,
     Style,
-    TextWatermark,
     Thumbnail,
 )
-
-
-class RuleError(ValueError):
-    """A ProcessRule that cannot be parsed; the message names the bad part."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from wanxiang.engines.pic.rule_values import RuleError, color_value, decode_base64, gravity_value, int_value
+from wanxiang.engines.pic.rule_watermark import parse_watermark, watermark_key
 
 
 def parse_rule(rule: str) -> list[Operation]:
@@ -68,7 +57,7 @@ def _parse_part(part: str) -> list[Operation]:
     if verb == "imageMogr2":
         return _parse_mogr2(rest)
     if verb == "watermark":
-        return [_parse_watermark(rest)]
+        return [parse_watermark(rest)]
     if verb == "style":
         if len(rest) != 1:
             raise RuleError("style: expected style/<name>")
@@ -120,9 +109,9 @@ def _apply_modifiers(operations: list[Operation], modifiers: dict[str, str]) -> 
         crop = cast(Crop, operations[index])
         operations[index] = dataclasses.replace(
             crop,
-            gravity=_gravity("imageMogr2", crop_fields.get("gravity", crop.gravity)),
-            dx=_int("imageMogr2", "dx", crop_fields.get("dx", str(crop.dx)), low=-99999),
-            dy=_int("imageMogr2", "dy", crop_fields.get("dy", str(crop.dy)), low=-99999),
+            gravity=gravity_value("imageMogr2", crop_fields.get("gravity", crop.gravity)),
+            dx=int_value("imageMogr2", "dx", crop_fields.get("dx", str(crop.dx)), low=-99999),
+            dy=int_value("imageMogr2", "dy", crop_fields.get("dy", str(crop.dy)), low=-99999),
         )
     thumb_fields = {k: modifiers[k] for k in _THUMBNAIL_MODIFIERS if k in modifiers}
     if thumb_fields:
@@ -138,7 +127,7 @@ def _apply_modifiers(operations: list[Operation], modifiers: dict[str, str]) -> 
         operations[index] = dataclasses.replace(
             thumb,
             pad=pad == "1",
-            pad_color=_color("imageMogr2", decode_base64("color", color)) if color else thumb.pad_color,
+            pad_color=color_value("imageMogr2", decode_base64("color", color)) if color else thumb.pad_color,
         )
     return operations
 
@@ -243,7 +232,7 @@ def _quality(kind: str, name: str) -> Callable[[str], Quality]:
     def parse(value: str) -> Quality:
         force = value.endswith("!")
         number = value[:-1] if force else value
-        q = _int("imageMogr2", name, number, 0, 100)
+        q = int_value("imageMogr2", name, number, 0, 100)
         return Quality(q, cast(Any, kind), force)
 
     return parse
@@ -297,154 +286,24 @@ _MOGR2_PARSERS: dict[str, Callable[[str], Operation | None]] = {
     "cut": _cut,
     "crop": _crop,
     "scrop": _scrop,
-    "iradius": lambda v: InscribedCircle(_int("imageMogr2", "iradius", v, 1)),
-    "rradius": lambda v: RoundedCorners(_int("imageMogr2", "rradius", v, 1)),
+    "iradius": lambda v: InscribedCircle(int_value("imageMogr2", "iradius", v, 1)),
+    "rradius": lambda v: RoundedCorners(int_value("imageMogr2", "rradius", v, 1)),
     "rotate": _rotate,
     "flip": _flip,
     "format": _format,
-    "cgif": lambda v: CompressGif(_int("imageMogr2", "cgif", v, 1, 100)),
+    "cgif": lambda v: CompressGif(int_value("imageMogr2", "cgif", v, 1, 100)),
     "interlace": _switch("interlace", Interlace),
     "quality": _quality("absolute", "quality"),
     "rquality": _quality("relative", "rquality"),
     "lquality": _quality("lowest", "lquality"),
     "blur": _blur,
-    "bright": lambda v: Bright(_int("imageMogr2", "bright", v, -100, 100)),
-    "contrast": lambda v: Contrast(_int("imageMogr2", "contrast", v, -100, 100)),
-    "sharpen": lambda v: Sharpen(_int("imageMogr2", "sharpen", v, 10, 300)),
+    "bright": lambda v: Bright(int_value("imageMogr2", "bright", v, -100, 100)),
+    "contrast": lambda v: Contrast(int_value("imageMogr2", "contrast", v, -100, 100)),
+    "sharpen": lambda v: Sharpen(int_value("imageMogr2", "sharpen", v, 10, 300)),
     "grayscale": _switch("grayscale", Grayscale),
     "size-limit": _size_limit,
     "ignore-error": _ignore_error,
 }
 
 
-# ---------------------------------------------------------------- watermark
-
-_IMAGE_KEYS = {
-    "image",
-    "image_key",
-    "gravity",
-    "dx",
-    "dy",
-    "dissolve",
-    "batch",
-    "spacing",
-    "degree",
-    "scatype",
-    "spcent",
-    "blogo",
-}
-_TEXT_KEYS = {
-    "text",
-    "font",
-    "fontsize",
-    "fill",
-    "gravity",
-    "dx",
-    "dy",
-    "dissolve",
-    "batch",
-    "spacing",
-    "degree",
-    "shadow",
-    "scatype",
-    "spcent",
-}
-
-
-def _parse_watermark(tokens: list[str]) -> Operation:
-    if not tokens or tokens[0] not in ("1", "2", "3", "4"):
-        raise RuleError("watermark: expected watermark/1 (image) or watermark/2 (text)")
-    mode = tokens[0]
-    if mode in ("3", "4"):
-        raise RuleError(f"watermark/{mode}: blind watermarks are not supported")
-    allowed = _IMAGE_KEYS if mode == "1" else _TEXT_KEYS
-    params: dict[str, str] = {}
-    pairs = tokens[1:]
-    for i in range(0, len(pairs), 2):
-        name = pairs[i]
-        if name not in allowed:
-            raise RuleError(f"watermark/{mode}: unknown parameter '{name}'")
-        if i + 1 >= len(pairs):
-            raise RuleError(f"watermark/{mode}: missing value for '{name}'")
-        params[name] = unquote(pairs[i + 1])
-    where = f"watermark/{mode}"
-    common: dict[str, Any] = {
-        "gravity": _gravity(where, params.get("gravity", "southeast")),
-        "dx": _int(where, "dx", params.get("dx", "0"), 0),
-        "dy": _int(where, "dy", params.get("dy", "0"), 0),
-        "dissolve": _int(where, "dissolve", params.get("dissolve", "90"), 1, 100),
-        "batch": _int(where, "batch", params.get("batch", "0"), 0, 1) == 1,
-        "spacing": _int(where, "spacing", params.get("spacing", "0"), 0),
-        "degree": float(_int(where, "degree", params.get("degree", "0"), 0, 360)),
-    }
-    if "scatype" in params or "spcent" in params:
-        scatype = _int(where, "scatype", params.get("scatype", "1"), 1, 3)
-        common["scatype"] = scatype
-        common["spcent"] = _int(
-            where, "spcent", params.get("spcent", "1000"), 1, 250 if scatype == 3 else 1000
-        )
-    if mode == "1":
-        source = params.get("image") or params.get("image_key")
-        if not source:
-            raise RuleError("watermark/1: missing 'image'")
-        blogo = _int(where, "blogo", params["blogo"], 1, 2) if "blogo" in params else None
-        return ImageWatermark(key=watermark_key(decode_base64("image", source)), blogo=blogo, **common)
-    if "text" not in params:
-        raise RuleError("watermark/2: missing 'text'")
-    text = decode_base64("text", params["text"])
-    if not text:
-        raise RuleError("watermark/2: empty 'text'")
-    font = decode_base64("font", params["font"]) if "font" in params else "sans"
-    return TextWatermark(
-        text=text,
-        font=font,
-        fontsize=_int(where, "fontsize", params.get("fontsize", "13"), 1, 1000),
-        fill=_color(where, decode_base64("fill", params["fill"])) if "fill" in params else "#3D3D3D",
-        shadow=_int(where, "shadow", params.get("shadow", "0"), 0, 100),
-        **common,
-    )
-
-
-def watermark_key(source: str) -> str:
-    """The object key named by a watermark image param: a COS URL's path, or the key itself."""
-    if "://" in source:
-        return unquote(urlsplit(source).path).lstrip("/")
-    return source.lstrip("/")
-
-
-# ---------------------------------------------------------------- values
-
-
-def decode_base64(name: str, value: str) -> str:
-    """URL-safe Base64 with or without `=` padding, as CI params carry it."""
-    text = value.strip().replace("+", "-").replace("/", "_")
-    try:
-        raw = base64.b64decode(
-            text.rstrip("=") + "=" * (-len(text.rstrip("=")) % 4), altchars=b"-_", validate=True
-        )
-        return raw.decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise RuleError(f"'{name}' is not valid URL-safe Base64: '{value}'") from None
-
-
-def _int(where: str, name: str, value: str, low: int | None = None, high: int | None = None) -> int:
-    if not re.fullmatch(r"-?\d+", value):
-        raise RuleError(f"{where}: bad {name} '{value}' (expected an integer)")
-    number = int(value)
-    if (low is not None and number < low) or (high is not None and number > high):
-        bounds = f"{'' if low is None else low}-{'' if high is None else high}"
-        raise RuleError(f"{where}: {name} '{value}' out of range {bounds}")
-    return number
-
-
-def _gravity(where: str, value: str) -> Any:
-    gravity = value.lower()
-    if gravity not in GRAVITIES:
-        raise RuleError(f"{where}: bad gravity '{value}'")
-    return gravity
-
-
-def _color(where: str, value: str) -> str:
-    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
-        raise RuleError(f"{where}: bad colour '{value}' (expected #RRGGBB)")
-    return value.upper()
+__all__ = ["RuleError", "decode_base64", "parse_rule", "watermark_key"]
