@@ -85,6 +85,7 @@ def create_app(settings: Settings, router: Router) -> Starlette:
         response.headers["x-ci-request-id"] = request_id
         response.headers["x-cos-request-id"] = request_id
         response.headers["Server"] = "tencent-ci"
+        response.raw_headers = [(_header_case(name), value) for name, value in response.raw_headers]
         return response
 
     return Starlette(
@@ -93,6 +94,19 @@ def create_app(settings: Settings, router: Router) -> Starlette:
             Route("/{path:path}", dispatch, methods=METHODS),
         ]
     )
+
+
+_SPECIAL_CASE = {b"etag": b"ETag", b"content-md5": b"Content-MD5"}
+
+
+def _header_case(name: bytes) -> bytes:
+    """COS spells its headers ``ETag``, ``Content-Type``; SDK users index the returned header dict
+    with those spellings, so the wire must carry them (x-cos-* and x-ci-* stay lower-case)."""
+    if name in _SPECIAL_CASE:
+        return _SPECIAL_CASE[name]
+    if name.startswith((b"x-cos-", b"x-ci-")):
+        return name
+    return b"-".join(part[:1].upper() + part[1:] for part in name.split(b"-"))
 
 
 def _api_request(request: Request, raw_path: str, request_id: str, settings: Settings) -> ApiRequest:
