@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
 import pytest
-from conftest import MakeJob, tool_missing
+from av.audio.stream import AudioStream
 
+from conftest import MakeJob, tool_missing
 from wanxiang.engines.asr.engine import SpeechRecognitionEngine, validate_speech_recognition
 from wanxiang.model.errors import CIError, JobFailure
 from wanxiang.model.tree import Tree
@@ -53,13 +55,13 @@ def convert(wav: Path, suffix: str, codec: str) -> Path:
     target = wav.with_suffix(suffix)
     with av.open(str(wav)) as source, av.open(str(target), "w") as sink:
         in_stream = source.streams.audio[0]
-        out_stream = sink.add_stream(codec, rate=48000 if codec == "libopus" else in_stream.rate)
-        out_stream.layout = "mono"  # type: ignore[union-attr]
+        out_stream = cast(AudioStream, sink.add_stream(codec, rate=48000 if codec == "libopus" else in_stream.rate))
+        out_stream.layout = "mono"
         for frame in source.decode(in_stream):
             frame.pts = None
-            for packet in out_stream.encode(frame):  # type: ignore[union-attr]
+            for packet in out_stream.encode(frame):
                 sink.mux(packet)
-        for packet in out_stream.encode(None):  # type: ignore[union-attr]
+        for packet in out_stream.encode(None):
             sink.mux(packet)
     return target
 

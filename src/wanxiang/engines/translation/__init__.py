@@ -1,0 +1,1 @@
+"""Translation: documents keep their structure, only their text goes through a pluggable engine."""
