@@ -61,7 +61,8 @@ def test_docx_keeps_paragraphs_runs_bold_and_tables(make_job: MakeJob) -> None:
     assert runs[0].font.size == Pt(14)
     assert runs[1].text.strip().lower() == "rojo"  # a lone run is a sentence to Apertium
     assert "casa" in translated.paragraphs[0].text.lower()
-    assert translated.paragraphs[0].style.name == "Heading 1"
+    style = translated.paragraphs[0].style
+    assert style is not None and style.name == "Heading 1"
     assert translated.tables[0].cell(0, 0).text == "El perro"
     assert translated.tables[0].cell(0, 1).text == "42"
 
