@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pyvips
-from pic_samples import canvas, decode, is_red, marked_png, pixel, with_marker
+from pic_samples import canvas, decode, is_red, marked_png, photo_jpeg, pixel, with_marker
 
 from wanxiang.engines.pic import process_image
 
@@ -107,3 +107,9 @@ def test_a_later_thumbnail_resizes_what_the_earlier_steps_made() -> None:
     out = process_image(marked_png(200, 100), "imageMogr2/rotate/90/thumbnail/50x")
     assert (out.width, out.height) == (50, 100)
     assert (decode(out.data).width, decode(out.data).height) == (50, 100)
+
+
+def test_thumbnail_then_rotate_works_on_a_photo_larger_than_the_read_cache() -> None:
+    # shrink-on-load streams the source top to bottom; a rotate after it must still see every line
+    out = process_image(photo_jpeg(1600, 1200), "imageMogr2/thumbnail/1200x/rotate/90/flip/vertical")
+    assert (out.width, out.height) == (900, 1200)

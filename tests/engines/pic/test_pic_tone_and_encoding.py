@@ -108,3 +108,9 @@ def test_ignore_error_returns_the_original_instead_of_failing() -> None:
         process_image(source, "imageMogr2/cut/10x10x500x500")
     out = process_image(source, "imageMogr2/cut/10x10x500x500/ignore-error/1")
     assert out.data == source and (out.width, out.height) == (200, 100)
+
+
+def test_heif_output_is_refused_as_unsupported_here() -> None:
+    with pytest.raises(JobFailure) as caught:
+        process_image(marked_png(), "imageMogr2/format/heif")
+    assert caught.value.code == "UnsupportedFormat"

@@ -148,7 +148,11 @@ def _open(
             no_rotate=True,
             option_string=option_string(load_options(source)),
         )
-        return geometry.pad(image, first), pixel_ops[1:]
+        rest = pixel_ops[1:]
+        if source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in rest):
+            # the shrunk result is small; holding it lets later steps read it in any order
+            image = image.copy_memory()
+        return geometry.pad(image, first), rest
     random = source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in pixel_ops)
     return load(data, source, "random" if random else "sequential"), pixel_ops
 
