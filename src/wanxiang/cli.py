@@ -8,8 +8,14 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wanxiang.config import Settings, load_credentials
+
+if TYPE_CHECKING:
+    from wanxiang.server import WorkerSpec
+    from wanxiang.storage.base import ObjectStorage
+    from wanxiang.store.store import Store
 
 log = logging.getLogger("wanxiang")
 
@@ -86,7 +92,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _open(settings: Settings, schema: str | None):  # type: ignore[no-untyped-def]
+def _open(settings: Settings, schema: str | None) -> tuple[Store, ObjectStorage]:
     from wanxiang.storage.registry import open_storage
     from wanxiang.store.db import create_schema, open_engine
     from wanxiang.store.store import Store
@@ -100,7 +106,7 @@ def _open(settings: Settings, schema: str | None):  # type: ignore[no-untyped-de
     return Store.open(url, schema=schema), open_storage(settings.resolved_storage_url())
 
 
-def _spec(settings: Settings, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _spec(settings: Settings, args: argparse.Namespace) -> WorkerSpec:
     from wanxiang.server import WorkerSpec
 
     return WorkerSpec(

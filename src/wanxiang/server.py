@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,25 @@ from wanxiang.worker.wake import ListenWaiter, PollWaiter, Waiter
 log = logging.getLogger("wanxiang")
 
 
+# Feature modules: each has ``register(router, services, hooks)``; absent ones are skipped.
+EXTENSION_MODULES = ("wanxiang.api.pic_routes", "wanxiang.api.batch_routes", "wanxiang.api.workflow_routes")
+# Worker side tasks: each module has ``make_side_tasks(store, storage) -> list[Callable[[], bool]]``.
+SIDE_TASK_MODULES = ("wanxiang.worker.batches", "wanxiang.worker.workflows")
+
+
+def side_tasks(store: Store, storage: ObjectStorage) -> list[Callable[[], bool]]:
+    import importlib
+
+    tasks: list[Callable[[], bool]] = []
+    for name in SIDE_TASK_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        tasks.extend(module.make_side_tasks(store, storage))
+    return tasks
+
+
 def build_app(settings: Settings, store: Store, storage: ObjectStorage) -> tuple[Starlette, Services]:
     services = Services.build(settings, store, storage)
     router = Router()
@@ -42,7 +62,7 @@ def _register_extensions(router: Router, services: Services, hooks: ObjectHooks)
     """Feature modules that add routes or object hooks (image processing, batch jobs, workflows)."""
     import importlib
 
-    for name in ("wanxiang.api.pic_routes",):
+    for name in EXTENSION_MODULES:
         try:
             module = importlib.import_module(name)
         except ImportError:
@@ -81,6 +101,7 @@ def worker_process(spec: WorkerSpec) -> None:
     store = Store.open(spec.database_url, schema=spec.schema, run_migrations=False)
     storage = open_storage(spec.storage_url)
     worker = Worker(store, storage, make_waiter(store, spec.database_url, spec.schema), lease_seconds=spec.lease_seconds)
+    worker.side_tasks = side_tasks(store, storage)
     log.info("worker %s started", worker.worker_id)
     worker.run(stop)
     store.close()

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from starlette.responses import Response, StreamingResponse
 
@@ -21,7 +21,7 @@ from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
-from wanxiang.storage.base import USER_META_PREFIX, InvalidBucketName, InvalidObjectKey, NoSuchKey, ObjectMeta
+from wanxiang.storage.base import USER_META_PREFIX, InvalidBucketName, InvalidObjectKey, ObjectMeta
 from wanxiang.wire.xml import render
 
 CHUNK = 256 * 1024
@@ -224,7 +224,7 @@ class _ObjectRoutes:
         raise CIError(405, "MethodNotAllowed", f"POST is not supported on {req.path} with these parameters.")
 
 
-def _check_md5(body: BinaryIO, content_md5: str) -> None:
+def _check_md5(body: IO[bytes], content_md5: str) -> None:
     if not content_md5:
         return
     try:

@@ -36,7 +36,7 @@ class Router:
                     return handler, match.groupdict()
         if matched_path:
             raise CIError(405, "MethodNotAllowed", f"The method {method} is not allowed on {path}.")
-        handler = self.fallback.get(method)
-        if handler is None:
+        fallback = self.fallback.get(method)
+        if fallback is None:
             raise CIError(405, "MethodNotAllowed", f"The method {method} is not allowed on {path}.")
-        return handler, {}
+        return fallback, {}

@@ -27,7 +27,8 @@ def tag_validator(tag: str) -> Callable[[Tree, Tree], None] | None:
         return None
     module, _, name = target.partition(":")
     try:
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+        found: Callable[[Tree, Tree], None] = getattr(importlib.import_module(module), name)
+        return found
     except (ImportError, AttributeError):
         return None
 

@@ -27,6 +27,8 @@ from wanxiang.store.codec import decode_token, dumps, encode_token, job_body, ro
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.tx import Tx, write
 
+CallbackPlan = Callable[[Job], list["PendingCallback"]]
+
 NOTIFY_CHANNEL = "wanxiang_jobs"
 j = schema.jobs
 
@@ -206,7 +208,7 @@ class JobStore:
         code: str,
         message: str,
         result: Tree,
-        callbacks: Callable[[Job], list[PendingCallback]] | None = None,
+        callbacks: CallbackPlan | None = None,
     ) -> Job | None:
         """Record the outcome if ``token`` still holds the lease; return the finished job or None."""
         now_us = to_us(now)

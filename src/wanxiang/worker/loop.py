@@ -40,6 +40,9 @@ class Worker:
     idle_wait: float = 1.0
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     on_finished: Callable[[Job], None] | None = None
+    # Other durable work a worker does between jobs (batch walks, workflow steps); each returns
+    # True when it did something.
+    side_tasks: list[Callable[[], bool]] = field(default_factory=list)
     _last_reap: float = 0.0
 
     def run(self, stop: threading.Event) -> None:
@@ -61,9 +64,12 @@ class Worker:
             released = self.store.jobs.release_expired(times.now())
             if released:
                 log.warning("released %d job(s) whose worker stopped renewing its lease", released)
+        did_side_work = False
+        for task in self.side_tasks:
+            did_side_work = task() or did_side_work
         claim = self.store.jobs.claim(times.now(), self.lease_seconds)
         if claim is None:
-            return False
+            return did_side_work
         self._run(claim)
         return True
 
@@ -87,7 +93,7 @@ class Worker:
             job.bucket_id,
             job.region,
             job.input_object,
-            job.operation.get("Output") if isinstance(job.operation.get("Output"), dict) else {},
+            _output_of(job),
             lambda pct: progress.__setitem__(0, pct),
         )
         try:
@@ -130,3 +136,8 @@ class Worker:
             return JobState.FAILED, "InternalError", f"The {job.tag} engine failed: {type(exc).__name__}: {exc}", {}
         return JobState.SUCCESS, "Success", "", result
 
+
+
+def _output_of(job: Job) -> dict[str, object]:
+    output = job.operation.get("Output")
+    return dict(output) if isinstance(output, dict) else {}
