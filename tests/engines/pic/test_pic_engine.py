@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import FolderIO
+from pic_folder_io import FolderIO
 from pic_samples import decode, photo_jpeg
 
 from wanxiang.engines.base import EngineJob
