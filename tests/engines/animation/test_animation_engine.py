@@ -222,5 +222,11 @@ def test_progress_is_reported_and_reaches_100(tmp_path: Path, clip: Path) -> Non
 def test_a_rotated_phone_video_comes_out_upright(tmp_path: Path) -> None:
     video = make_video(tmp_path / "rot.mp4", seconds=0.4, rotation=90)
     result, path = run(tmp_path, video, {"Container": {"Format": "gif"}})
-    assert Image.open(path).size == (240, 320)
+    image, pictures, _ = frames_of(path)
+    assert image.size == (240, 320)
+    # The square starts at the coded picture's left edge, mid-height; turned a quarter counter-clockwise
+    # (the display matrix's sense, as ffmpeg applies it) that edge is the bottom, mid-width.
+    white = np.argwhere(pictures[0].min(axis=2) > 230)
+    assert white[:, 0].min() >= 270 and white[:, 0].max() == 319
+    assert 90 <= white[:, 1].mean() <= 150
     assert result["MediaInfo"]["Stream"]["Video"][0]["Rotation"] == "270.000000"

@@ -87,6 +87,14 @@ def test_a_height_that_makes_the_width_pass_4096_fails_the_job(tmp_path: Path, c
             {"Container": {"Format": "gif"}, "Video": {"AnimateFramesPerSecond": "0"}},
             "AnimateFramesPerSecond",
         ),
+        (
+            {
+                "Container": {"Format": "gif"},
+                "Video": {"AnimateTimeIntervalOfFrame": "2"},
+                "TimeInterval": {"Duration": "1"},
+            },
+            "AnimateTimeIntervalOfFrame must be less than Animation.TimeInterval.Duration",
+        ),
     ],
 )
 def test_submit_time_validation_names_the_bad_field(animation: Tree, field: str) -> None:

@@ -40,7 +40,10 @@ class AnimationEngine:
         _check_window(params, facts)
         io.progress(1)
         out_path = io.temp_dir() / f"animation.{params.ext}"
-        render(source_path, params, facts, out_path, io.progress)
+        try:
+            render(source_path, params, facts, out_path, io.progress)
+        except av.FFmpegError as exc:
+            raise JobFailure("InternalError", f"encoding the animation failed: {exc}") from None
         stored = io.write_object(key, out_path, params.content_type, bucket=bucket)
         io.progress(100)
         return {

@@ -57,7 +57,7 @@ def parse_animation(params: Tree) -> AnimationParams:
     if codec and codec not in ("gif", "webp"):
         raise invalid_argument("Animation.Video.Codec must be gif or webp")
     fps = _number(params, "Video", "Fps", high=MAX_FPS, open_low=True)
-    return AnimationParams(
+    parsed = AnimationParams(
         format=fmt,
         width=_side(params, "Width"),
         height=_side(params, "Height"),
@@ -69,6 +69,12 @@ def parse_animation(params: Tree) -> AnimationParams:
         start=_number(params, "TimeInterval", "Start") or 0.0,
         duration=_number(params, "TimeInterval", "Duration"),
     )
+    interval, duration = parsed.interval_of_frame, parsed.duration
+    if interval and duration and interval >= duration:
+        raise invalid_argument(
+            "Animation.Video.AnimateTimeIntervalOfFrame must be less than Animation.TimeInterval.Duration"
+        )
+    return parsed
 
 
 def _side(params: Tree, name: str) -> int | None:
