@@ -79,9 +79,7 @@ class JobService:
         echo = dict(operation)
         echo.pop("Tag", None)
         params = self._params(ctx, tag, operation, echo)
-        check = validation.tag_validator(tag)
-        if check is not None:
-            check(params.get(tag) or {}, input_tree)
+        validation.check_job_params(tag, {**echo, **params}, input_tree)
         return Job(
             job_id=new_id(FAMILY_JOB_PREFIX[family]),
             bucket_id=ctx.bucket_id,

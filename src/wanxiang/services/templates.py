@@ -13,7 +13,7 @@ from wanxiang.model.ids import TEMPLATE_PREFIX, new_id
 from wanxiang.model.template import Template
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.services.context import BucketContext
-from wanxiang.services.validation import tag_validator
+from wanxiang.services.validation import check_template_params
 from wanxiang.store.store import Store
 
 # Tag -> the request's params: a named child, or (None) the top-level fields listed.
@@ -93,9 +93,7 @@ class TemplateService:
                 raise invalid_argument(f"A {tag} template needs {', '.join(TOP_LEVEL_PARAMS[tag])}.")
         if tag == "PicProcess" and not text(params, "ProcessRule").strip():
             raise invalid_argument("PicProcess.ProcessRule is required.")
-        check = tag_validator(tag)
-        if check is not None:
-            check(params, {})
+        check_template_params(tag, params)
         return tag, name, params
 
 

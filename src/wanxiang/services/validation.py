@@ -12,25 +12,39 @@ from wanxiang.model.tree import Tree, text
 
 MAX_USER_DATA = 1024
 
-# Tag -> "module:function(params, input)" checking what the engine can tell before running.
-_TAG_VALIDATORS: dict[str, str] = {
-    Tag.ANIMATION: "wanxiang.engines.animation.validate:validate_animation",
-    Tag.SPEECH_RECOGNITION: "wanxiang.engines.asr.validate:validate_speech_recognition",
-    Tag.TRANSLATION: "wanxiang.engines.translation.validate:validate_translation",
-    Tag.WORDS_GENERALIZE: "wanxiang.engines.words.validate:validate_words_generalize",
+# What each engine can tell before running. Two shapes: a check of the tag's params alone, or a
+# check of the whole Operation (params merged in) with the Input.
+_PARAMS_VALIDATORS: dict[str, str] = {
+    Tag.ANIMATION: "wanxiang.engines.animation.params:validate_animation",
+}
+_OPERATION_VALIDATORS: dict[str, str] = {
+    Tag.SPEECH_RECOGNITION: "wanxiang.engines.asr.engine:validate_speech_recognition",
+    Tag.TRANSLATION: "wanxiang.engines.translation.engine:validate_translation",
+    Tag.WORDS_GENERALIZE: "wanxiang.engines.words.engine:validate_words_generalize",
 }
 
 
-def tag_validator(tag: str) -> Callable[[Tree, Tree], None] | None:
-    target = _TAG_VALIDATORS.get(tag)
-    if not target:
-        return None
+def _load(target: str) -> Callable[..., None]:
     module, _, name = target.partition(":")
-    try:
-        found: Callable[[Tree, Tree], None] = getattr(importlib.import_module(module), name)
-        return found
-    except (ImportError, AttributeError):
-        return None
+    found: Callable[..., None] = getattr(importlib.import_module(module), name)
+    return found
+
+
+def check_job_params(tag: str, operation: Tree, input_tree: Tree) -> None:
+    """Submit-time engine checks of a job; ``operation`` has the effective params under ``tag``."""
+    if tag in _PARAMS_VALIDATORS:
+        params = operation.get(tag)
+        _load(_PARAMS_VALIDATORS[tag])(params if isinstance(params, dict) else {})
+    elif tag in _OPERATION_VALIDATORS:
+        _load(_OPERATION_VALIDATORS[tag])(operation, input_tree)
+
+
+def check_template_params(tag: str, params: Tree) -> None:
+    """The same checks for a template's params (no Input or Output yet)."""
+    if tag in _PARAMS_VALIDATORS:
+        _load(_PARAMS_VALIDATORS[tag])(params)
+    elif tag in _OPERATION_VALIDATORS:
+        _load(_OPERATION_VALIDATORS[tag])({tag: params, "NoNeedOutput": "true"}, {"Object": "template"})
 
 
 def check_user_data(operation: Tree) -> None:
