@@ -29,7 +29,7 @@ bench: $(STAMP)
 
 # Optional engines from the system package manager (speech synthesis for tests, Apertium MT).
 system-deps:
-	apt-get update -qq && apt-get install -y -qq espeak-ng apertium apertium-eng-spa
+	apt-get update -qq && apt-get install -y -qq espeak-ng apertium apertium-eng-spa fonts-wqy-microhei
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

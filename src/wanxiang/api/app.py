@@ -125,6 +125,7 @@ def _api_request(request: Request, raw_path: str, request_id: str, settings: Set
         request_id=request_id,
         bucket_id=info.bucket_id,
         region=info.region or settings.region,
+        raw_query=request.url.query,
     )
 
 

@@ -35,6 +35,8 @@ PostHook = Callable[[ApiRequest], Response | None]
 
 @dataclass
 class ObjectHooks:
+    # Checked before an upload is stored: raise CIError to refuse it with nothing written.
+    before_upload: list[Callable[[ApiRequest], None]] = field(default_factory=list)
     download: list[DownloadHook] = field(default_factory=list)
     upload: list[UploadHook] = field(default_factory=list)
     post: list[PostHook] = field(default_factory=list)
@@ -187,6 +189,8 @@ class _ObjectRoutes:
         if req.header("x-cos-copy-source"):
             raise CIError(501, "NotImplemented", "PUT Object - Copy is not implemented by wanxiang.")
         _check_md5(req.body_file, req.header("content-md5"))
+        for check in self.hooks.before_upload:
+            check(req)
         user_meta = {k: v for k, v in req.headers.items() if k.startswith(USER_META_PREFIX)}
         meta = self.storage.put(
             req.ctx.bucket_id,

@@ -22,6 +22,7 @@ class ApiRequest:
     body: bytes = b""
     body_file: IO[bytes] | None = None  # object uploads are spooled, not held in memory
     route_args: dict[str, str] = field(default_factory=dict)
+    raw_query: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from wanxiang.engines.base import EngineJob, JobIO
+from wanxiang.engines.base import EngineJob, JobIO, StoredObject
 from wanxiang.engines.pic.decode import DEFAULT_LIMITS, PixelLimits, probe
 from wanxiang.engines.pic.info import CI_FORMAT_NAMES, jpeg_quality, source_average_colour
 from wanxiang.engines.pic.pipeline import ProcessedImage, process_image
@@ -34,20 +34,23 @@ class PicProcessEngine:
         upload: Tree = {}
         if is_true(text(job.operation, "PicProcess", "IsPicInfo")):
             upload["OriginalInfo"] = original_info(job, data)
-        upload["ProcessResults"] = {
-            "Object": {
-                "Key": stored.key,
-                "Location": stored.location,
-                "Format": CI_FORMAT_NAMES.get(result.format, result.format.upper()),
-                "Width": str(result.width),
-                "Height": str(result.height),
-                "Size": str(len(result.data)),
-                "Quality": _quality_text(result),
-                "ETag": stored.etag,
-            }
-        }
+        upload["ProcessResults"] = {"Object": process_result_object(stored, result)}
         io.progress(100)
         return {"PicProcessResult": {"UploadResult": upload}}
+
+
+def process_result_object(stored: StoredObject, result: ProcessedImage) -> Tree:
+    """One ``ProcessResults/Object`` of an UploadResult."""
+    return {
+        "Key": stored.key,
+        "Location": stored.location,
+        "Format": CI_FORMAT_NAMES.get(result.format, result.format.upper()),
+        "Width": str(result.width),
+        "Height": str(result.height),
+        "Size": str(len(result.data)),
+        "Quality": _quality_text(result),
+        "ETag": stored.etag,
+    }
 
 
 def original_info(job: EngineJob, data: bytes) -> Tree:

@@ -1,0 +1,141 @@
+"""Image processing outside jobs: on download (``GET /key?imageMogr2/...``), on upload
+(``Pic-Operations``) and on an object already stored (``POST /key?image_process``).
+
+The same engine as PicProcess jobs does the pixels; this module does the COS-side bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+
+from wanxiang.engines.base import EngineJob, StoredObject
+from wanxiang.engines.pic.engine import original_info, process_result_object
+from wanxiang.engines.pic.info import image_info
+from wanxiang.engines.pic.pipeline import ProcessedImage, process_image
+from wanxiang.engines.pic.rule import RuleError, parse_rule
+from wanxiang.model.errors import CIError, JobFailure, invalid_argument
+from wanxiang.model.tree import Tree
+from wanxiang.services.context import BucketContext
+from wanxiang.storage.base import NoSuchKey, ObjectStorage
+
+MAX_RULES = 5
+MAX_SOURCE_BYTES = 64 << 20
+# Query keys that start a processing rule on download.
+RULE_VERBS = ("imageMogr2", "watermark/", "imageView2", "imageInfo", "style/", "imageAve", "exif")
+
+
+@dataclass(frozen=True)
+class PicRule:
+    bucket: str
+    key: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class PicOperations:
+    is_pic_info: bool
+    rules: list[PicRule]
+
+
+def download_rule(query: list[tuple[str, str]]) -> str | None:
+    """The rule a download asks for: the first query key that starts with a processing verb.
+    A value after '=' belongs to the rule (unescaped base64 padding), not to a parameter."""
+    for key, value in query:
+        if key.startswith(RULE_VERBS):
+            return key + ("=" + value if value else "")
+    return None
+
+
+def parse_pic_operations(header: str, ctx: BucketContext, source_key: str) -> PicOperations:
+    """Validate a ``Pic-Operations`` header fully before anything is stored."""
+    try:
+        spec = json.loads(header)
+    except ValueError as exc:
+        raise invalid_argument(f"Pic-Operations is not valid JSON: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise invalid_argument("Pic-Operations must be a JSON object.")
+    raw_rules = spec.get("rules")
+    if not isinstance(raw_rules, list) or not 1 <= len(raw_rules) <= MAX_RULES:
+        raise invalid_argument(f"Pic-Operations.rules must list 1 to {MAX_RULES} rules.")
+    flag = spec.get("is_pic_info", 0)
+    if str(flag) not in ("0", "1"):
+        raise invalid_argument("Pic-Operations.is_pic_info must be 0 or 1.")
+    rules = []
+    for index, item in enumerate(raw_rules):
+        if not isinstance(item, dict):
+            raise invalid_argument(f"Pic-Operations.rules[{index}] must be an object.")
+        fileid, rule = str(item.get("fileid", "")), str(item.get("rule", ""))
+        if not fileid or fileid.endswith("/"):
+            raise invalid_argument(f"Pic-Operations.rules[{index}].fileid must name an object, not {fileid!r}.")
+        if not rule:
+            raise invalid_argument(f"Pic-Operations.rules[{index}].rule is required.")
+        try:
+            parse_rule(rule)
+        except RuleError as exc:
+            raise invalid_argument(f"Pic-Operations.rules[{index}].rule: {exc}") from exc
+        key = fileid.lstrip("/") if fileid.startswith("/") else posixpath.join(posixpath.dirname(source_key), fileid)
+        rules.append(PicRule(str(item.get("bucket") or ctx.bucket_id), key, rule))
+    return PicOperations(str(flag) == "1", rules)
+
+
+def _failure_to_error(failure: JobFailure) -> CIError:
+    return CIError(400, failure.code, failure.message)
+
+
+def read_source(storage: ObjectStorage, bucket: str, key: str) -> bytes:
+    meta = storage.head(bucket, key)
+    if meta is None:
+        raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}")
+    if meta.size > MAX_SOURCE_BYTES:
+        raise CIError(400, "ImageTooLarge", f"The image is {meta.size} bytes; at most {MAX_SOURCE_BYTES} can be processed.")
+    try:
+        with storage.open(bucket, key) as fh:
+            return fh.read()
+    except NoSuchKey as exc:
+        raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}") from exc
+
+
+def process_on_download(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedImage:
+    data = read_source(storage, ctx.bucket_id, key)
+    try:
+        return process_image(data, rule, read_object=lambda k: read_source(storage, ctx.bucket_id, k))
+    except JobFailure as failure:
+        raise _failure_to_error(failure) from failure
+
+
+def info_on_download(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, str]:
+    try:
+        return image_info(read_source(storage, ctx.bucket_id, key))
+    except JobFailure as failure:
+        raise _failure_to_error(failure) from failure
+
+
+def apply_pic_operations(
+    storage: ObjectStorage, ctx: BucketContext, key: str, operations: PicOperations
+) -> Tree:
+    """Run each rule on the stored object and store each result; return the UploadResult tree."""
+    data = read_source(storage, ctx.bucket_id, key)
+    results: list[Tree] = []
+    overwritten_etag: str | None = None
+    try:
+        for item in operations.rules:
+            processed = process_image(data, item.rule, read_object=lambda k: read_source(storage, ctx.bucket_id, k))
+            meta = storage.put(item.bucket, item.key, processed.data, content_type=processed.content_type)
+            stored = StoredObject(item.bucket, item.key, meta.etag, meta.size,
+                                  f"{item.bucket}.cos.{ctx.region}.myqcloud.com/{item.key}")
+            if item.bucket == ctx.bucket_id and item.key == key:
+                overwritten_etag = meta.etag
+            results.append(process_result_object(stored, processed))
+    except JobFailure as failure:
+        raise CIError(400, failure.code, f"{failure.message} (the original object {key!r} is stored)") from failure
+    upload: Tree = {}
+    if operations.is_pic_info:
+        job = EngineJob("", "PicProcess", ctx.bucket_id, ctx.region, {"Object": key}, {})
+        original = original_info(job, data)
+        if overwritten_etag:
+            original["ETag"] = overwritten_etag
+        upload["OriginalInfo"] = original
+    upload["ProcessResults"] = {"Object": results if len(results) > 1 else results[0]}
+    return upload
