@@ -70,11 +70,12 @@ class _FolderIO:
         pass
 
 
-def ours(source: Path, root: Path) -> Path:
+def ours(source: Path, root: Path, container: str = "gif") -> Path:
+    animation = {**JOB, "Container": {"Format": container}}
     job = EngineJob("j" + "0" * 32, "Animation", "b", "ap-guangzhou", {"Object": "in.mp4"},
-                    {"Animation": JOB, "Output": {"Bucket": "b", "Object": "ours.gif"}})  # fmt: skip
-    AnimationEngine().run(job, _FolderIO(source, root))
-    return root / "ours.gif"
+                    {"Animation": animation, "Output": {"Bucket": "b", "Object": f"ours-{container}.${{ext}}"}})  # fmt: skip
+    result = AnimationEngine().run(job, _FolderIO(source, root))
+    return root / result["MediaResult"]["OutputFile"]["ObjectName"]
 
 
 def bare(source: Path, target: Path) -> Path:
@@ -198,6 +199,12 @@ def main() -> None:
         print(f"ratio bare/ours: {bare_seconds / our_seconds:.2f}")
         print(f"mean SSIM ours: {mean_ssim(our_gif, reference):.4f}")
         print(f"mean SSIM bare: {mean_ssim(bare_gif, reference):.4f}")
+        for container in ("hgif", "webp"):
+            started = time.perf_counter()
+            made = ours(clip, root, container)
+            seconds = time.perf_counter() - started
+            quality = f", mean SSIM {mean_ssim(made, reference):.4f}" if container == "hgif" else ""
+            print(f"ours {container}: {seconds:.2f} s, {made.stat().st_size} bytes{quality}")
         del reference
         for seconds in (10, 30):
             source = clip if seconds == 10 else make_clip(root / "clip30.mp4", 30)

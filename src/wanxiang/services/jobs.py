@@ -37,6 +37,12 @@ class JobService:
 
     def submit(self, ctx: BucketContext, request: Tree, *, path_family: str = "jobs") -> list[Job]:
         self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
+        jobs = self.build(ctx, request, path_family=path_family)
+        self.store.jobs.insert(jobs)
+        return jobs
+
+    def build(self, ctx: BucketContext, request: Tree, *, path_family: str = "jobs") -> list[Job]:
+        """The validated jobs a request describes, not stored (batch jobs and workflows store them)."""
         operations = as_list(request.get("Operation"))
         top_tag = text(request, "Tag").strip()
         if not operations or not all(isinstance(op, dict) for op in operations):
@@ -58,7 +64,6 @@ class JobService:
             self._build(ctx, request, input_tree, op, tag, callback, now)
             for op, tag in zip(operations, tags, strict=True)
         ]
-        self.store.jobs.insert(jobs)
         return jobs
 
     def _build(

@@ -295,3 +295,7 @@ def _job_row(job: Job) -> dict[str, Any]:
 
 
 __all__ = ["JobStore", "JobFilter", "Claim", "PendingCallback", "CancelOutcome", "IntegrityError"]
+
+
+# Other repositories insert jobs inside their own transactions (batch pages, workflow steps).
+job_row = _job_row

@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from wanxiang.store.batches import BatchStore
 from wanxiang.store.callbacks import CallbackStore
 from wanxiang.store.db import migrate, open_engine
+from wanxiang.store.executions import ExecutionStore
 from wanxiang.store.jobs import JobStore
 from wanxiang.store.queues import QueueStore
 from wanxiang.store.templates import TemplateStore
+from wanxiang.store.workflows import WorkflowStore
 
 
 @dataclass
@@ -20,12 +23,18 @@ class Store:
     queues: QueueStore = field(init=False)
     templates: TemplateStore = field(init=False)
     callbacks: CallbackStore = field(init=False)
+    batches: BatchStore = field(init=False)
+    workflows: WorkflowStore = field(init=False)
+    executions: ExecutionStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.jobs = JobStore(self.engine)
         self.queues = QueueStore(self.engine)
         self.templates = TemplateStore(self.engine)
         self.callbacks = CallbackStore(self.engine)
+        self.batches = BatchStore(self.engine)
+        self.workflows = WorkflowStore(self.engine)
+        self.executions = ExecutionStore(self.engine)
 
     @classmethod
     def open(cls, url: str, *, schema: str | None = None, run_migrations: bool = True) -> Store:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import wanxiang.store.schema_flows  # noqa: F401
 from wanxiang.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
