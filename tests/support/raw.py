@@ -29,3 +29,28 @@ def signed(
     return requests.request(
         method, server.url + path, params=params, data=body, headers=all_headers, auth=auth, timeout=30
     )
+
+
+def raw_path_request(server: RunningServer, method: str, raw_path: str, bucket: str, body: bytes = b"") -> tuple[int, bytes]:
+    """Send ``raw_path`` byte for byte (no dot-segment clean-up, as a hostile client would),
+    signed with the server's own signer."""
+    import http.client
+    import time
+
+    from wanxiang.api.signature import SignedRequest, sign
+
+    host = f"{bucket}.cos.{REGION}.myqcloud.com"
+    headers = {"host": host, "content-length": str(len(body))}
+    now = int(time.time())
+    auth = sign(SignedRequest(method, raw_path, [], headers), SECRET_ID, SECRET_KEY, start=now - 60, end=now + 600)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.putrequest(method, raw_path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", host)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Authorization", auth)
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()

@@ -7,6 +7,7 @@ leading whitespace, any element order, no Content-Type.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
@@ -88,4 +89,12 @@ def _render_node(parts: list[str], name: str, value: Any) -> None:
         return
     if isinstance(value, bool):
         value = "true" if value else "false"
-    parts.append(f"<{name}>{escape(str(value))}</{name}>")
+    parts.append(f"<{name}>{escape(_xml_safe(str(value)))}</{name}>")
+
+
+# Characters XML 1.0 cannot carry at all (even escaped); shown as \xNN so a message stays readable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(value: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", value)

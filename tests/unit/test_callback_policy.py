@@ -1,0 +1,47 @@
+"""Callbacks may not reach private networks unless the operator allows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from wanxiang.callbacks.policy import is_private_literal, resolves_private
+from wanxiang.model.errors import CIError
+from wanxiang.services.validation import callback_settings
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9000/cb", "http://localhost/cb", "http://10.1.2.3/cb", "http://192.168.0.5/x",
+     "http://[::1]:80/x", "http://169.254.169.254/latest/meta-data"],
+)
+def test_private_and_loopback_callbacks_are_refused_at_submit(url: str) -> None:
+    assert is_private_literal(url)
+    with pytest.raises(CIError) as caught:
+        callback_settings({"CallBack": url}, allow_private=False)
+    assert caught.value.status == 400 and "--allow-private-callbacks" in caught.value.message
+    assert callback_settings({"CallBack": url}, allow_private=True)["Url"] == url
+
+
+def test_a_public_callback_and_no_are_accepted() -> None:
+    assert callback_settings({"CallBack": "https://callback.example.com/hook", "CallBackFormat": "JSON"}, allow_private=False) == {
+        "Url": "https://callback.example.com/hook", "Format": "JSON"}
+    assert callback_settings({"CallBack": "no"}, allow_private=False) == {"Url": "no"}
+
+
+@pytest.mark.parametrize(
+    ("request_tree", "fragment"),
+    [
+        ({"CallBack": "ftp://example.com/x"}, "http"),
+        ({"CallBack": "https://example.com", "CallBackFormat": "YAML"}, "CallBackFormat"),
+        ({"CallBack": "https://example.com", "CallBackType": "Pigeon"}, "CallBackType"),
+        ({"CallBack": "https://example.com", "CallBackType": "TDMQ"}, "TDMQ"),
+    ],
+)
+def test_bad_callback_settings_name_the_field(request_tree: dict[str, str], fragment: str) -> None:
+    with pytest.raises(CIError) as caught:
+        callback_settings(request_tree, allow_private=False)
+    assert fragment in caught.value.message
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_at_delivery() -> None:
+    assert resolves_private("http://localhost:1/x")
