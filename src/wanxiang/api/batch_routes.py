@@ -1,0 +1,75 @@
+"""Batch job routes: POST/GET /inventorytriggerjob, GET and PUT (cancel) /inventorytriggerjob/<id>."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.responses import Response
+
+from wanxiang.api.object_routes import ObjectHooks
+from wanxiang.api.request import ApiRequest
+from wanxiang.api.responses import xml_response
+from wanxiang.api.router import Router
+from wanxiang.api.services_bundle import Services
+from wanxiang.model.tree import Tree
+from wanxiang.services.batches import BatchService
+from wanxiang.services.jobs import JobService
+from wanxiang.services.runs import RunPlanner
+from wanxiang.wire.batches import batch_detail
+from wanxiang.wire.xml import parse_request
+
+Handler = Callable[[ApiRequest], Response]
+
+
+def batch_service(services: Services) -> BatchService:
+    jobs: JobService = services.jobs
+    allow = services.settings.allow_private_callbacks
+    return BatchService(services.store, jobs, RunPlanner(services.store, jobs), allow_private_callbacks=allow)
+
+
+def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
+    batches = batch_service(services)
+    max_body = services.settings.max_body_bytes
+    router.add("POST", "/inventorytriggerjob", _create(batches, max_body))
+    router.add("GET", "/inventorytriggerjob", _list(batches))
+    router.add("GET", "/inventorytriggerjob/{job_id}", _get(batches))
+    # The Python SDK sends ?cancel, the Go SDK sends a bare PUT: both cancel.
+    router.add("PUT", "/inventorytriggerjob/{job_id}", _cancel(batches))
+
+
+def _create(batches: BatchService, max_body: int) -> Handler:
+    def handler(req: ApiRequest) -> Response:
+        batch = batches.create(req.ctx, parse_request(req.body, max_bytes=max_body))
+        return xml_response({"JobsDetail": batch_detail(batch)}, request_id=req.request_id)
+
+    return handler
+
+
+def _list(batches: BatchService) -> Handler:
+    def handler(req: ApiRequest) -> Response:
+        found, token = batches.list(req.ctx, req.params)
+        tree: Tree = {}
+        if found:
+            tree["JobsDetail"] = [batch_detail(b) for b in found]
+        tree["NextToken"] = token
+        return xml_response(tree, request_id=req.request_id)
+
+    return handler
+
+
+def _get(batches: BatchService) -> Handler:
+    def handler(req: ApiRequest) -> Response:
+        job_id = req.route_args["job_id"]
+        batch = batches.get(req.ctx, job_id)
+        tree: Tree = {"JobsDetail": batch_detail(batch)} if batch else {"NonExistJobIds": job_id}
+        return xml_response(tree, request_id=req.request_id)
+
+    return handler
+
+
+def _cancel(batches: BatchService) -> Handler:
+    def handler(req: ApiRequest) -> Response:
+        batches.cancel(req.ctx, req.route_args["job_id"])
+        return Response(b"", status_code=200)
+
+    return handler

@@ -1,0 +1,179 @@
+"""Planning workflow runs: the jobs a run's nodes become, and how a run moves on.
+
+Pure decisions over the store's records; the store makes them durable (unique keys make every
+step idempotent, so any worker may repeat any step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from wanxiang.model import times
+from wanxiang.model.batch import output_values, with_output_object
+from wanxiang.model.errors import CIError
+from wanxiang.model.ids import EXECUTION_PREFIX, new_id
+from wanxiang.model.job import Job, JobState
+from wanxiang.model.tree import Tree, child, text
+from wanxiang.model.workflow import (
+    START,
+    Execution,
+    Workflow,
+    node_type,
+    nodes,
+    queue_field_for,
+    successors,
+)
+from wanxiang.services.context import BucketContext
+from wanxiang.services.jobs import JobService
+from wanxiang.store.executions import ExecutionStart
+from wanxiang.store.jobs import PendingCallback
+from wanxiang.store.store import Store
+from wanxiang.wire.workflows import workflow_finish_payload
+
+
+@dataclass
+class RunPlanner:
+    store: Store
+    jobs: JobService
+    clock: Callable[[], datetime] = times.now
+
+    def start(
+        self,
+        workflow: Workflow,
+        key: str,
+        *,
+        batch_id: str = "",
+        trigger_key: str | None = None,
+        cos_headers: list[Tree] | None = None,
+    ) -> ExecutionStart:
+        run = Execution(
+            run_id=new_id(EXECUTION_PREFIX),
+            workflow_id=workflow.workflow_id,
+            workflow_name=workflow.name,
+            bucket_id=workflow.bucket_id,
+            region=workflow.region,
+            object_key=key,
+            state=JobState.RUNNING,
+            create_time=self.clock(),
+            topology=workflow.topology,
+            batch_id=batch_id,
+            cos_headers=cos_headers or [],
+        )
+        tasks = [(name, self.node_job(run, name, key)) for name in successors(workflow.topology, START)]
+        return ExecutionStart(run, trigger_key, tasks)
+
+    def node_job(self, run: Execution, name: str, input_key: str) -> Job:
+        """The job of one node; a node that cannot become a job becomes a Failed job saying why."""
+        start_input = child(run.topology, "Nodes", START, "Input") or {}
+        kind = node_type(run.topology, name)
+        node = nodes(run.topology).get(name) or {}
+        operation = dict(child(node, "Operation") or {})
+        request: Tree = {
+            "Tag": kind,
+            "Input": _node_input(input_key, run.cos_headers),
+            "Operation": operation,
+            "QueueId": text(start_input, queue_field_for(kind)),
+        }
+        request.update(_task_callback(start_input))
+        ctx = BucketContext(run.bucket_id, run.region)
+        try:
+            job = self.jobs.build(ctx, request)[0]
+        except CIError as error:
+            job = _failed_job(run, kind, input_key, operation, text(start_input, "QueueId"), error, self.clock())
+        job = replace(
+            job,
+            workflow_id=run.workflow_id,
+            inventory_trigger_job_id=run.batch_id,
+            workflow={"Name": name, "RunId": run.run_id, "WorkflowId": run.workflow_id, "WorkflowName": run.workflow_name},
+        )
+        extra = {"runid": run.run_id, "jobid": job.job_id, "inventorytriggerjobid": run.batch_id}
+        job.operation = with_output_object(job.operation, output_values(run.object_key, kind, extra))
+        return job
+
+    def next_steps(self, run: Execution, tasks: dict[str, Job]) -> list[tuple[str, Job]]:
+        """Jobs for the successors of nodes that succeeded and have none yet."""
+        steps: list[tuple[str, Job]] = []
+        for name, job in tasks.items():
+            if job.state != JobState.SUCCESS:
+                continue
+            for successor in successors(run.topology, name):
+                if successor not in tasks:
+                    steps.append((successor, self.node_job(run, successor, _produced_key(job, run.object_key))))
+        return steps
+
+    def outcome(self, run: Execution, tasks: dict[str, Job]) -> JobState | None:
+        """The run's final state once nothing is left to run, else None."""
+        if any(not job.state.finished for job in tasks.values()):
+            return None
+        if any(
+            successor not in tasks
+            for name, job in tasks.items()
+            if job.state == JobState.SUCCESS
+            for successor in successors(run.topology, name)
+        ):
+            return None
+        return JobState.SUCCESS if all(j.state == JobState.SUCCESS for j in tasks.values()) else JobState.FAILED
+
+    def finish_callbacks(self, run: Execution, state: JobState, tasks: dict[str, Job]) -> list[PendingCallback]:
+        config = self._notify_config(run)
+        events = {e.strip() for e in text(config, "Event").split(",")}
+        url = text(config, "Url")
+        if text(config, "State") != "On" or not url or "WorkflowFinish" not in events:
+            return []
+        finished = replace(run, state=state, end_time=self.clock())
+        payload, content_type = workflow_finish_payload(finished, tasks, text(config, "ResultFormat") or "XML")
+        return [PendingCallback("WorkflowFinish", url, content_type, payload)]
+
+    def _notify_config(self, run: Execution) -> Tree:
+        start_input = child(run.topology, "Nodes", START, "Input") or {}
+        own = child(start_input, "NotifyConfig")
+        if own is not None:
+            return own
+        queue = self.store.queues.get(text(start_input, "QueueId"))
+        return queue.notify_config if queue is not None else {}
+
+
+def _node_input(key: str, cos_headers: list[Tree]) -> Tree:
+    found: Tree = {"Object": key}
+    if cos_headers:
+        found["CosHeaders"] = cos_headers
+    return found
+
+
+def _task_callback(start_input: Tree) -> Tree:
+    """A workflow NotifyConfig decides its nodes' TaskFinish; without one the queue's applies."""
+    config = child(start_input, "NotifyConfig")
+    if config is None:
+        return {}
+    events = {e.strip() for e in text(config, "Event").split(",")}
+    if text(config, "State") == "On" and text(config, "Url") and "TaskFinish" in events:
+        return {"CallBack": text(config, "Url"), "CallBackFormat": text(config, "ResultFormat") or "XML"}
+    return {"CallBack": "no"}
+
+
+def _produced_key(job: Job, fallback: str) -> str:
+    """What a successor node reads: its predecessor's output object, else the run's object."""
+    return text(job.operation, "Output", "Object") or fallback
+
+
+def _failed_job(
+    run: Execution, kind: str, key: str, operation: Tree, queue_id: str, error: CIError, now: datetime
+) -> Job:
+    return Job(
+        job_id=new_id("j"),
+        bucket_id=run.bucket_id,
+        region=run.region,
+        tag=kind,
+        queue_id=queue_id,
+        state=JobState.FAILED,
+        job_level=0,
+        input={"Object": key},
+        operation=operation,
+        creation_time=now,
+        start_time=now,
+        end_time=now,
+        code=error.code,
+        message=error.message,
+    )
