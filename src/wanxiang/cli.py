@@ -70,9 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         return _doctor()
     settings = _settings(args)
-    if args.command == "serve":
-        return _serve(args, settings)
-    return _worker(args, settings)
+    try:
+        if args.command == "serve":
+            return _serve(args, settings)
+        return _worker(args, settings)
+    except KeyboardInterrupt:
+        # Ctrl-C before the HTTP server took over its signals: the finally blocks have cleaned up.
+        return 0
 
 
 def _settings(args: argparse.Namespace) -> Settings:

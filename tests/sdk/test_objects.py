@@ -18,7 +18,7 @@ def test_put_get_keeps_bytes_etag_type_and_metadata(cos: Any, bucket: str) -> No
     body = b"hello wanxiang " * 1000
     put = cos.put_object(Bucket=bucket, Body=body, Key="docs/hello.txt", ContentType="text/plain",
                          Metadata={"x-cos-meta-author": "lin"})
-    assert put["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
     got = cos.get_object(Bucket=bucket, Key="docs/hello.txt")
     assert got["Body"].get_raw_stream().read() == body
     assert got["Content-Type"] == "text/plain"
