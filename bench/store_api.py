@@ -1,0 +1,217 @@
+"""Bench: the job API on SQLite.
+
+(a) Jobs accepted per second through ``POST /pic_jobs`` against a live ``wanxiang serve --workers 0``
+    (signed requests from several keep-alive client threads), beside a bare sqlite3 loop that
+    inserts as many rows, one commit each, at the server's settings (WAL, synchronous=FULL).
+(b) ``GET /pic_jobs`` latency p50/p99 (first page, filtered pages, a page deep in by nextToken)
+    with a small and a large job table, side by side; a page should cost O(page), so the
+    large/small ratio should stay near 1.0.
+
+Run: .venv/bin/python -m bench.store_api [--quick]   (about two minutes; --quick about 30 s)
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.support.server import SECRET_ID, SECRET_KEY, RunningServer, start_server
+
+from bench import REGION, SignedClient, percentile, quick, sized
+from wanxiang.model.job import Job, JobState, QueueFamily
+from wanxiang.store.codec import encode_token
+from wanxiang.store.db import sqlite_url
+from wanxiang.store.queues import default_queue_id
+from wanxiang.store.store import Store
+
+BUCKET = "bench-1250000000"
+RULE = "imageMogr2/thumbnail/400x"
+THREADS = 4
+JOB_ID = re.compile(r"<JobId>([^<]+)</JobId>")
+
+
+def job_request(index: int) -> bytes:
+    return (
+        "<Request><Tag>PicProcess</Tag>"
+        f"<Input><Object>in/{index}.jpg</Object></Input>"
+        f"<Operation><PicProcess><ProcessRule>{RULE}</ProcessRule></PicProcess>"
+        f"<Output><Region>{REGION}</Region><Bucket>{BUCKET}</Bucket><Object>out/{index}.jpg</Object></Output>"
+        "</Operation></Request>"
+    ).encode()
+
+
+# -- (a) accepted jobs per second -------------------------------------------------------------------
+
+
+def submit_rate(server: RunningServer, total: int) -> float:
+    """Jobs/s through POST /pic_jobs from THREADS clients, each with its own keep-alive connection."""
+    clients = [SignedClient(server.url, BUCKET, SECRET_ID, SECRET_KEY) for _ in range(THREADS)]
+    clients[0].request("POST", "/pic_jobs", content=job_request(-1))  # creates the bucket and its queues
+    errors: list[BaseException] = []
+
+    def post_many(client: SignedClient, first: int) -> None:
+        try:
+            for index in range(first, total, THREADS):
+                response = client.request("POST", "/pic_jobs", content=job_request(index))
+                assert JOB_ID.search(response.text), response.text
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=post_many, args=(client, n)) for n, client in enumerate(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.perf_counter() - started
+    for client in clients:
+        client.close()
+    if errors:
+        raise errors[0]
+    return total / took
+
+
+def bare_sqlite_rate(path: Path, total: int) -> float:
+    """Rows/s of a plain sqlite3 loop, one commit per row, WAL + synchronous=FULL like the server."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(
+        "CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT UNIQUE, bucket_id TEXT, "
+        "state TEXT, create_us INTEGER, body TEXT)"
+    )
+    started = time.perf_counter()
+    for index in range(total):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO jobs (job_id, bucket_id, state, create_us, body) VALUES (?, ?, ?, ?, ?)",
+            (f"c{index:031d}", BUCKET, "Submitted", index, job_request(index).decode()),
+        )
+        conn.execute("COMMIT")
+    took = time.perf_counter() - started
+    conn.close()
+    return total / took
+
+
+# -- (b) list latency -----------------------------------------------------------------------------
+
+
+def state_of(index: int) -> JobState:
+    """1% Failed (a selective filter), 9% Submitted, the rest Success."""
+    if index % 100 == 0:
+        return JobState.FAILED
+    if index % 100 < 10:
+        return JobState.SUBMITTED
+    return JobState.SUCCESS
+
+
+def fill(data_dir: Path, count: int) -> None:
+    """Put ``count`` pic jobs of BUCKET into the server's SQLite file, in batches, before it starts."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store.open(sqlite_url(data_dir))
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    store.queues.ensure_bucket(BUCKET, REGION, start)
+    queue_id = default_queue_id(BUCKET, QueueFamily.PIC)
+    batch = 5000
+    for first in range(0, count, batch):
+        store.jobs.insert(
+            Job(
+                job_id=f"c{index:031x}",
+                bucket_id=BUCKET,
+                region=REGION,
+                tag="PicProcess",
+                queue_id=queue_id,
+                state=state_of(index),
+                job_level=0,
+                input={"Object": f"in/{index}.jpg"},
+                operation={
+                    "PicProcess": {"ProcessRule": RULE},
+                    "Output": {"Region": REGION, "Bucket": BUCKET, "Object": f"out/{index}.jpg"},
+                },
+                creation_time=start + timedelta(seconds=index),
+            )
+            for index in range(first, min(count, first + batch))
+        )
+    store.close()
+
+
+def list_queries(count: int) -> dict[str, dict[str, str]]:
+    # seq runs 1..count in this fresh table, so the middle seq is a cursor half way down.
+    deep = encode_token(count // 2)
+    return {
+        "first page, size 10": {"size": "10"},
+        "states=Success": {"size": "10", "states": "Success"},
+        "states=Failed (1%)": {"size": "10", "states": "Failed"},
+        "nextToken half way": {"size": "10", "nextToken": deep},
+        "Failed + nextToken": {"size": "10", "states": "Failed", "nextToken": deep},
+    }
+
+
+def latencies(clients: dict[int, SignedClient], rounds: int) -> dict[tuple[int, str], list[float]]:
+    """Seconds per list call; rounds interleave the table sizes so a busy machine hurts both alike."""
+    samples: dict[tuple[int, str], list[float]] = {}
+    for _ in range(rounds):
+        for count, client in clients.items():
+            for label, params in list_queries(count).items():
+                started = time.perf_counter()
+                response = client.request("GET", "/pic_jobs", params=params)
+                samples.setdefault((count, label), []).append(time.perf_counter() - started)
+                assert "<JobsDetail>" in response.text, response.text[:300]
+    return samples
+
+
+def report_latencies(samples: dict[tuple[int, str], list[float]], small: int, large: int) -> None:
+    ms: Callable[[float], str] = lambda s: f"{s * 1000:6.2f}"  # noqa: E731
+    print(f"{'GET /pic_jobs':<22} {f'{small:,} jobs p50/p99 ms':>22} {f'{large:,} jobs p50/p99 ms':>24}  large/small p50")
+    for label in list_queries(small):
+        a, b = samples[(small, label)], samples[(large, label)]
+        a50, b50 = percentile(a, 0.5), percentile(b, 0.5)
+        print(
+            f"{label:<22} {ms(a50)} / {ms(percentile(a, 0.99))}       {ms(b50)} / {ms(percentile(b, 0.99))}"
+            f"         {b50 / a50:5.2f}"
+        )
+
+
+def main() -> None:
+    total = sized(3000, 600)
+    small, large = sized(10_000, 5_000), sized(200_000, 50_000)
+    rounds = sized(200, 40)
+    print(f"{'(quick sizes) ' if quick() else ''}2-core machine; other work may share it")
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        print(f"\n(a) {total} POST /pic_jobs from {THREADS} keep-alive threads vs a bare sqlite3 loop")
+        server = start_server(root / "accept", "--workers", "0")
+        try:
+            ours = submit_rate(server, total)
+        finally:
+            server.stop()
+        bare = bare_sqlite_rate(root / "bare.db", total)
+        print(f"wanxiang POST /pic_jobs       {ours:8.0f} jobs/s")
+        print(f"bare sqlite3, 1 commit/row    {bare:8.0f} rows/s")
+        print(f"ours / bare: {ours / bare:.2f}")
+
+        print(f"\n(b) GET /pic_jobs with {small:,} and {large:,} jobs in the table, {rounds} rounds each")
+        for count in (small, large):
+            started = time.perf_counter()
+            fill(root / f"list{count}", count)
+            print(f"  filled {count:,} jobs through JobStore.insert in {time.perf_counter() - started:.1f} s")
+        servers = {count: start_server(root / f"list{count}", "--workers", "0") for count in (small, large)}
+        try:
+            clients = {c: SignedClient(s.url, BUCKET, SECRET_ID, SECRET_KEY) for c, s in servers.items()}
+            latencies(clients, 3)  # warm the page cache and the connection
+            report_latencies(latencies(clients, rounds), small, large)
+            for client in clients.values():
+                client.close()
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()
