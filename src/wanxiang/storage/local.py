@@ -11,7 +11,7 @@ Bucket names never start with ``.``, so the bookkeeping names cannot collide wit
 Every path below ``root`` is opened one component at a time with ``O_NOFOLLOW`` relative to its
 parent's descriptor, so a symlink planted inside the data dir is never followed (it reads as a
 missing object, and writing through it fails with ``OSError``).
-Writes are atomic (temp file + ``os.replace``) but not fsync'ed.
+Writes are atomic (temp file + ``os.replace``) and durable (the file and its directory are fsync'ed).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class LocalStorage:
                 last_modified=datetime.now(UTC),
                 meta=user_meta,
             )
-            self.root.joinpath(TMP_DIR, meta_tmp).write_bytes(_meta_json(result))
+            self._write_tmp(meta_tmp, _meta_json(result))
             with self._lock(exclusive=True):
                 self._commit(data_tmp, [bucket, *dirs], name)
                 self._commit(meta_tmp, [META_DIR, bucket, *dirs], name + META_SUFFIX)
@@ -241,11 +241,15 @@ class LocalStorage:
                 digest.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
+            # An acknowledged PUT must survive a power cut: data reaches the disk before the rename.
+            out.flush()
+            os.fsync(out.fileno())
         return size, digest.hexdigest()
 
     def _commit(self, tmp_name: str, dirs: Sequence[str], name: str) -> None:
         with self._dirs([TMP_DIR], create=False) as tmp_fds, self._dirs(dirs, create=True) as fds:
             os.replace(tmp_name, name, src_dir_fd=tmp_fds[-1], dst_dir_fd=fds[-1])
+            os.fsync(fds[-1])  # the rename itself is durable once its directory is
 
     def _unlink_and_prune(self, dirs: Sequence[str], name: str) -> bool:
         """Remove the file, then every directory it leaves empty (up to, not including, the bucket)."""
