@@ -50,7 +50,9 @@ def create_app(settings: Settings, router: Router) -> Starlette:
     state = AppState(settings, router)
 
     async def healthy(_: Request) -> Response:
-        return PlainTextResponse("ok" if state.ready else "starting", status_code=200 if state.ready else 503)
+        response = PlainTextResponse("ok" if state.ready else "starting", status_code=200 if state.ready else 503)
+        response.headers["x-ci-request-id"] = new_request_id()
+        return response
 
     async def dispatch(request: Request) -> Response:
         request_id = new_request_id()
