@@ -63,7 +63,7 @@ class SignedClient:
             end=now + 3600,
         )
         all_headers = {"Host": self.host, "Authorization": authorization, **(headers or {})}
-        response = self._http.request(method, path, params=query, content=content, headers=all_headers)
+        response = self._http.request(method, path, params=dict(query), content=content, headers=all_headers)
         if response.status_code >= 300:
             raise RuntimeError(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
         return response

@@ -12,6 +12,7 @@ Run: .venv/bin/python -m bench.pg_claim [--quick] [--profile]
 from __future__ import annotations
 
 import cProfile
+import logging
 import multiprocessing as mp
 import os
 import pstats
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from multiprocessing.synchronize import Event
 
+import procrastinate
 import psycopg
 
 from bench import quick, sized
@@ -145,11 +147,7 @@ def ours_count(schema: str) -> int:
 # -- procrastinate --------------------------------------------------------------------------------
 
 
-def procrastinate_app(schema: str):  # type: ignore[no-untyped-def]
-    import logging
-
-    import procrastinate
-
+def procrastinate_app(schema: str) -> procrastinate.App:
     # It warns that the App lives in a __main__ module; spawned workers rebuild it the same way.
     logging.getLogger("procrastinate").setLevel(logging.ERROR)
     app = procrastinate.App(

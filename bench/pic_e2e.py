@@ -51,7 +51,7 @@ def job_request(key: str, out: str) -> bytes:
 def e2e_round(client: SignedClient, keys: list[str], round_no: int) -> float:
     """Seconds from the first submit until every job of the round is Success."""
     started = time.perf_counter()
-    ids = []
+    ids: list[str] = []
     for key in keys:
         out = f"out/{round_no}/{len(ids)}/{key}"
         response = client.request("POST", "/pic_jobs", content=job_request(key, out))
