@@ -184,6 +184,10 @@ class BatchStore:
             .order_by(b.c.seq)
             .limit(1)
         )
+        with read(self.engine) as conn:
+            # Most calls find nothing: answer those without SQLite's write lock.
+            if conn.execute(pick).scalar() is None:
+                return None
         if not is_sqlite(self.engine):
             pick = pick.with_for_update(skip_locked=True)
         token = uuid.uuid4().hex
@@ -242,14 +246,15 @@ class BatchStore:
     def settle_candidates(self, now: datetime, limit: int = 20) -> builtins.list[Batch]:
         """Walked batches still Running, least recently checked first (and marked checked)."""
         now_us = to_us(now)
-        with write(self.engine) as conn:
+        with read(self.engine) as conn:
             rows = conn.execute(
                 select(b)
                 .where(b.c.state == JobState.RUNNING.value, b.c.walk_done == 1)
                 .order_by(b.c.checked_us)
                 .limit(limit)
             ).all()
-            if rows:
+        if rows:
+            with write(self.engine) as conn:
                 conn.execute(update(b).where(b.c.seq.in_([r.seq for r in rows])).values(checked_us=now_us))
         return [row_to_batch(r) for r in rows]
 

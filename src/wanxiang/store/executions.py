@@ -171,11 +171,13 @@ class ExecutionStore:
 
     def running(self, now: datetime, limit: int = 20) -> builtins.list[Execution]:
         """Running runs, least recently examined first (and marked examined)."""
-        with write(self.engine) as conn:
+        # Read first: an idle worker asks this in every loop and must not take SQLite's write lock.
+        with read(self.engine) as conn:
             rows = conn.execute(
                 select(e).where(e.c.state == JobState.RUNNING.value).order_by(e.c.checked_us).limit(limit)
             ).all()
-            if rows:
+        if rows:
+            with write(self.engine) as conn:
                 conn.execute(update(e).where(e.c.seq.in_([r.seq for r in rows])).values(checked_us=to_us(now)))
         return [row_to_execution(r) for r in rows]
 
