@@ -6,9 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from tests.integration.flows_support import REGION, make_flows
 from tests.support.images import marker_png
@@ -18,6 +20,7 @@ from wanxiang.storage.local import LocalStorage
 from wanxiang.storage.memory import MemoryStorage
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.store import Store
+from wanxiang.worker.batches import build_walker
 
 BUCKET = "restart-1250000000"
 
@@ -26,6 +29,7 @@ WALKER = """
 import sys, time
 from wanxiang.storage.local import LocalStorage
 from wanxiang.store.store import Store
+from wanxiang.worker.batches import build_walker
 from wanxiang.worker.batches import build_walker
 store = Store.open(sys.argv[1], run_migrations=False)
 walker = build_walker(store, LocalStorage(sys.argv[2]), page_size=10, lease_seconds=1)
@@ -131,3 +135,27 @@ def test_canceling_a_batch_stops_the_walk_and_cancels_waiting_children(store: St
             jobs_table.select().where(jobs_table.c.inventory_trigger_job_id == batch.job_id)
         )}
     assert states == {"Cancel"}
+
+
+def test_two_walkers_racing_over_one_batch_submit_each_object_once(store: Store) -> None:
+    flows = make_flows(store, MemoryStorage(), BUCKET, page_size=3)
+    keys = [f"in/{i:02}.png" for i in range(40)]
+    for key in keys:
+        flows.storage.put(BUCKET, key, b"x")
+    batch = flows.batches.create(flows.ctx, batch_request("in/"))
+    walkers = [build_walker(store, flows.storage, page_size=3) for _ in range(2)]
+
+    def walk(walker: Any) -> None:
+        deadline = time.monotonic() + 30
+        while not store.batches.get(BUCKET, batch.job_id).walk_done:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            walker.walk_once()
+
+    threads = [threading.Thread(target=walk, args=(w,)) for w in walkers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert children_per_object(store, batch.job_id) == Counter({key: 1 for key in keys})
+    assert store.batches.get(BUCKET, batch.job_id).submitted == len(keys)  # type: ignore[union-attr]

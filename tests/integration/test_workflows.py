@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -68,7 +69,7 @@ def all_settled(flows: Flows, workflow_id: str) -> bool:
 
 def test_every_upload_under_in_becomes_an_output_and_a_workflow_finish_callback(store: Store) -> None:
     flows = make_flows(store, MemoryStorage(), BUCKET)
-    notify = {"Url": HOOK, "Event": "WorkflowFinish", "State": "On", "ResultFormat": "JSON"}
+    notify = {"Url": HOOK, "Event": "TaskFinish,WorkflowFinish", "State": "On", "ResultFormat": "JSON"}
     workflow_id = create(flows, topology(notify=notify))
 
     started = [upload(flows, f"in/photo-{i}.png", f"req-{i}") for i in range(3)]
@@ -92,8 +93,25 @@ def test_every_upload_under_in_becomes_an_output_and_a_workflow_finish_callback(
     assert task["Name"] == "PicProcess_1581665960537" and task["State"] == "Success"
     job = store.jobs.get(task["JobId"])
     assert job is not None and job.workflow_id == workflow_id
+    task_finish = [json.loads(r.payload) for r in store.callbacks.for_job(job.job_id)]
+    assert [p["JobsDetail"]["Workflow"]["RunId"] for p in task_finish] == [started[0][0]]
     assert job.workflow == {"Name": "PicProcess_1581665960537", "RunId": started[0][0],
                             "WorkflowId": workflow_id, "WorkflowName": "rotate-uploads"}
+
+
+def test_two_api_processes_seeing_the_same_upload_event_start_one_run(store: Store) -> None:
+    flows = make_flows(store, MemoryStorage(), BUCKET)
+    workflow_id = create(flows, topology())
+    meta = flows.storage.put(BUCKET, "in/a.png", marker_png(), content_type="image/png")
+    event = UploadEvent(flows.ctx, meta, "req-raced", {})
+    started: list[list[str]] = []
+    threads = [threading.Thread(target=lambda: started.append(flows.workflows.on_upload(event))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(len(s) for s in started) == [0, 0, 0, 1]
+    assert len(runs_of(flows, workflow_id)) == 1
 
 
 def test_the_same_upload_event_never_starts_two_runs(store: Store) -> None:
