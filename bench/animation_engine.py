@@ -1,6 +1,6 @@
 """Bench: the Animation engine against a bare PyAV palettegen/paletteuse GIF loop on the same clip.
 
-Run: .venv/bin/python bench/animation_engine.py   (about a minute on 2 cores)
+Run: .venv/bin/python bench/animation_engine.py   (2-3 minutes on 2 cores; most of it is making the clips and the bare recipe)
 """
 
 from __future__ import annotations
