@@ -159,3 +159,24 @@ def test_two_walkers_racing_over_one_batch_submit_each_object_once(store: Store)
 
     assert children_per_object(store, batch.job_id) == Counter({key: 1 for key in keys})
     assert store.batches.get(BUCKET, batch.job_id).submitted == len(keys)  # type: ignore[union-attr]
+
+
+def test_a_batch_over_a_url_file_processes_the_listed_objects_and_a_missing_file_fails_it(store: Store) -> None:
+    flows = make_flows(store, MemoryStorage(), BUCKET, page_size=2)
+    for i in range(5):
+        flows.storage.put(BUCKET, f"in/{i}.png", b"x")
+    urls = "".join(f"https://{BUCKET}.cos.{REGION}.myqcloud.com/in/{i}.png\n" for i in (0, 2, 4))
+    flows.storage.put(BUCKET, "lists/urls.txt", urls.encode())
+    listed = batch_request("in/")
+    listed["Input"] = {"UrlFile": "lists/urls.txt"}
+    missing = batch_request("in/")
+    missing["Input"] = {"UrlFile": "lists/nope.txt"}
+    batch = flows.batches.create(flows.ctx, listed)
+    broken = flows.batches.create(flows.ctx, missing)
+
+    while flows.walker.walk_once():
+        pass
+
+    assert children_per_object(store, batch.job_id) == Counter({"in/0.png": 1, "in/2.png": 1, "in/4.png": 1})
+    failed = store.batches.get(BUCKET, broken.job_id)
+    assert failed is not None and failed.state == JobState.FAILED and "lists/nope.txt" in failed.message

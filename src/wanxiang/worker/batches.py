@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from wanxiang.model import times
 from wanxiang.model.batch import Batch, BatchType, in_time_interval, settled_state
+from wanxiang.model.job import JobState
 from wanxiang.model.tree import text
 from wanxiang.services.batches import BatchService, time_interval
 from wanxiang.services.jobs import JobService
@@ -80,8 +81,11 @@ class BatchWalker:
         try:
             page = next_page(self.storage, batch, self.page_size)
         except (OSError, KeyError) as exc:
-            log.warning("batch %s: cannot read its input (%s); ending the walk", batch.job_id, exc)
-            page = Page([], batch.cursor, True)
+            log.warning("batch %s: cannot read its input (%s); ending it failed", batch.job_id, exc)
+            self.store.batches.commit_page(batch.job_id, claim.lease_token, batch.cursor, True, [])
+            message = f"The batch input {batch.input} cannot be read: {exc}"
+            self.store.batches.settle(batch.job_id, self.clock(), JobState.FAILED, "InputObjectNotExist", message)
+            return True
         workflow = None
         if batch.type == BatchType.WORKFLOW:
             workflow = self.store.workflows.get(batch.bucket_id, batch.workflow_id)
