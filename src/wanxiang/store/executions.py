@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, select, text, update
+from sqlalchemy import Connection, Engine, and_, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -181,6 +181,26 @@ class ExecutionStore:
                 conn.execute(update(e).where(e.c.seq.in_([r.seq for r in rows])).values(checked_us=to_us(now)))
         return [row_to_execution(r) for r in rows]
 
+    def touched(self, since: datetime, now: datetime, limit: int = 50) -> builtins.list[Execution]:
+        """Running runs never examined, or with a job that ended at or after ``since`` (and mark them)."""
+        ended = (
+            select(t.c.run_id)
+            .join(jobs_table, jobs_table.c.job_id == t.c.job_id)
+            .where(jobs_table.c.end_us >= to_us(since))
+        )
+        query = (
+            select(e)
+            .where(e.c.state == JobState.RUNNING.value, or_(e.c.checked_us == 0, e.c.run_id.in_(ended)))
+            .order_by(e.c.checked_us)
+            .limit(limit)
+        )
+        with read(self.engine) as conn:
+            rows = conn.execute(query).all()
+        if rows:
+            with write(self.engine) as conn:
+                conn.execute(update(e).where(e.c.seq.in_([r.seq for r in rows])).values(checked_us=to_us(now)))
+        return [row_to_execution(r) for r in rows]
+
     def add_task(self, run_id: str, node_name: str, job: Job) -> bool:
         """Submit a node's job unless the node already has one or the run is over."""
         ins = (pg_insert(t) if not is_sqlite(self.engine) else sqlite_insert(t)).values(
@@ -193,6 +213,8 @@ class ExecutionStore:
             if live is None or not conn.execute(ins).rowcount:
                 return False
             conn.execute(insert(jobs_table), [job_row(job)])
+            # A job born Failed has no end time to be noticed by: look at the run again.
+            conn.execute(update(e).where(e.c.run_id == run_id).values(checked_us=0))
             if not is_sqlite(self.engine):
                 conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         return True

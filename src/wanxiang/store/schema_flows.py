@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
 
-from wanxiang.store.schema import metadata
+from wanxiang.store.schema import jobs, metadata
 
 batches = Table(
     "batches",
@@ -94,4 +94,8 @@ execution_tasks = Table(
     Column("node_name", String(256), nullable=False),
     Column("job_id", String(64), nullable=False),
     UniqueConstraint("run_id", "node_name", name="uq_workflow_tasks_node"),
+    Index("ix_workflow_tasks_job", "job_id"),
 )
+
+# Finished jobs by end time: how workers find the runs whose jobs just finished.
+Index("ix_jobs_end", jobs.c.end_us)

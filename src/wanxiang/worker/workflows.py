@@ -7,9 +7,10 @@ workers may examine the same run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from wanxiang.model import times
 from wanxiang.model.workflow import Execution
@@ -18,6 +19,11 @@ from wanxiang.services.runs import RunPlanner
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.store import Store
 
+# A job's end time is stamped just before its finish commits: look back this far past the last scan.
+COMMIT_MARGIN = timedelta(seconds=2)
+# Now and then examine every Running run in turn, in case a change slipped past the watermark.
+SWEEP_EVERY = 30.0
+
 
 @dataclass
 class RunAdvancer:
@@ -25,11 +31,21 @@ class RunAdvancer:
     planner: RunPlanner
     batch_size: int = 50
     clock: Callable[[], datetime] = times.now
+    _watermark: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    _last_sweep: float = field(default_factory=time.monotonic)
 
     def advance_once(self) -> bool:
-        """Examine the least recently examined Running runs; True when one moved on or ended."""
+        """Examine runs whose jobs finished since the last look; True when one moved on or ended."""
+        now = self.clock()
+        if time.monotonic() - self._last_sweep >= SWEEP_EVERY:
+            self._last_sweep = time.monotonic()
+            runs = self.store.executions.running(now, self.batch_size)
+        else:
+            runs = self.store.executions.touched(self._watermark - COMMIT_MARGIN, now, self.batch_size)
+            if len(runs) < self.batch_size:  # all caught up: later scans may start from here
+                self._watermark = now
         moved = False
-        for run in self.store.executions.running(self.clock(), self.batch_size):
+        for run in runs:
             moved = self.advance(run) or moved
         return moved
 
