@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wanxiang.config import Settings, load_credentials
 
@@ -134,19 +134,40 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     store, storage = _open(settings, args.database_schema)
     app, _ = build_app(settings, store, storage)
     pool = WorkerPool(_spec(settings, args), settings.workers)
+    store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(store, settings.allow_private_callbacks, args.callback_backoff)
     pool.start()
     callbacks.start()
-    print(f"wanxiang listening on http://{settings.host}:{settings.port} "
-          f"(database {store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})", flush=True)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                            server_header=False)
+    server = uvicorn.Server(config)
+    announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
+                f"(database {store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                    server_header=False)
+        _run_until_stopped(server, announce)
     finally:
         callbacks.shutdown()
         pool.shutdown()
         store.close()
     return 0
+
+
+def _run_until_stopped(server: Any, announce: str) -> None:
+    """Run uvicorn; say we are listening only once the socket is bound. A Ctrl-C that lands
+    while uvicorn is still starting is a clean stop too, not a startup failure."""
+    import asyncio
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.02)
+        if server.started:
+            print(announce, flush=True)
+        await serving
+
+    asyncio.run(main())
+    if not server.started and not server.should_exit:
+        raise SystemExit(3)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

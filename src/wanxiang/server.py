@@ -70,11 +70,11 @@ def _register_extensions(router: Router, services: Services, hooks: ObjectHooks)
         module.register(router, services, hooks)
 
 
-def make_waiter(store: Store, database_url: str, schema: str | None) -> Waiter:
+def make_waiter(store: Store, database_url: str, schema: str | None, doorbell: Any = None) -> Waiter:
     if store.dialect == "postgresql":
         dsn = database_url.replace("postgresql+psycopg://", "postgresql://")
         return ListenWaiter(dsn, NOTIFY_CHANNEL, schema)
-    return PollWaiter()
+    return PollWaiter(doorbell=doorbell)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class WorkerSpec:
     log_level: int
 
 
-def worker_process(spec: WorkerSpec) -> None:
+def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
     """Entry point of one worker process: runs jobs until SIGINT/SIGTERM, then finishes its job."""
     logging.basicConfig(level=spec.log_level, format="%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
     for noisy in ("pyvips", "httpx"):
@@ -98,9 +98,10 @@ def worker_process(spec: WorkerSpec) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    store = Store.open(spec.database_url, schema=spec.schema, run_migrations=False)
+    store = Store.open(spec.database_url, schema=spec.schema, run_migrations=False, synchronous="NORMAL")
     storage = open_storage(spec.storage_url)
-    worker = Worker(store, storage, make_waiter(store, spec.database_url, spec.schema), lease_seconds=spec.lease_seconds)
+    waiter = make_waiter(store, spec.database_url, spec.schema, doorbell)
+    worker = Worker(store, storage, waiter, lease_seconds=spec.lease_seconds)
     worker.side_tasks = side_tasks(store, storage)
     log.info("worker %s started", worker.worker_id)
     worker.run(stop)
@@ -117,6 +118,7 @@ class WorkerPool:
         self.processes: list[Any] = []
         self.stop = threading.Event()
         self.monitor: threading.Thread | None = None
+        self.doorbell = self.ctx.Event()
 
     def start(self) -> None:
         for _ in range(self.count):
@@ -125,7 +127,7 @@ class WorkerPool:
         self.monitor.start()
 
     def _spawn(self) -> Any:
-        process = self.ctx.Process(target=worker_process, args=(self.spec,), daemon=False)
+        process = self.ctx.Process(target=worker_process, args=(self.spec, self.doorbell), daemon=False)
         process.start()
         return process
 
@@ -146,6 +148,10 @@ class WorkerPool:
             if process.is_alive():
                 process.kill()
                 process.join()
+
+
+    def ring(self) -> None:
+        self.doorbell.set()
 
 
 class CallbackThread:

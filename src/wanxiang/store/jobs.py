@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, select, text, update
+from sqlalchemy import Engine, Integer, and_, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import Job, JobState
@@ -74,10 +74,80 @@ class CancelOutcome:
 @dataclass
 class JobStore:
     engine: Engine
+    # Called after new work becomes claimable (embedded workers sleep on these instead of polling).
+    wake_hooks: list[Callable[[], None]] = field(default_factory=list)
     _sqlite: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self._sqlite = is_sqlite(self.engine)
+        self._prepare_worker_statements()
+
+    def _prepare_worker_statements(self) -> None:
+        # Built once: the worker path runs these thousands of times a second, and constructing
+        # SQLAlchemy statements costs more CPU than PostgreSQL spends executing them.
+        q = schema.queues
+        pick = (
+            select(j.c.seq)
+            .join(q, q.c.queue_id == j.c.queue_id)
+            .where(j.c.state == JobState.SUBMITTED.value, q.c.state == QueueState.ACTIVE.value)
+            .order_by(j.c.job_level.desc(), j.c.seq.asc())
+            .limit(1)
+        )
+        tagged = pick.where(j.c.tag.in_(bindparam("b_tags", expanding=True)))
+        if not self._sqlite:
+            pick = pick.with_for_update(skip_locked=True, of=j)
+            tagged = tagged.with_for_update(skip_locked=True, of=j)
+        take = {
+            "state": JobState.RUNNING.value,
+            "lease_owner": bindparam("b_token"),
+            "lease_expires_us": bindparam("b_expires"),
+            "start_us": bindparam("b_now"),
+            "attempts": j.c.attempts + 1,
+        }
+
+        def claim_from(chooser: Any) -> Any:
+            return (
+                update(j)
+                .where(j.c.seq == chooser.scalar_subquery(), j.c.state == JobState.SUBMITTED.value)
+                .values(**take)
+                .returning(*j.c)
+            )
+
+        self._claim_any = claim_from(pick)
+        self._claim_tagged = claim_from(tagged)
+        held = and_(
+            j.c.job_id == bindparam("b_job"), j.c.lease_owner == bindparam("b_token"), j.c.state == JobState.RUNNING.value
+        )
+        self._renew = (
+            update(j)
+            .where(held)
+            .values(
+                lease_expires_us=bindparam("b_expires"),
+                progress=func.coalesce(bindparam("b_progress", type_=Integer), j.c.progress),
+            )
+        )
+        self._finish = (
+            update(j)
+            .where(held)
+            .values(
+                state=bindparam("b_state"),
+                code=bindparam("b_code"),
+                message=bindparam("b_message"),
+                result=bindparam("b_result"),
+                end_us=bindparam("b_end"),
+                progress=bindparam("b_progress", type_=Integer),
+                lease_owner=None,
+                lease_expires_us=None,
+            )
+            .returning(*j.c)
+        )
+
+    def _single(self) -> Any:
+        """A connection for one self-contained statement: autocommit on PostgreSQL (no BEGIN and
+        COMMIT round trips); on SQLite a write transaction, whose round trips are in-process."""
+        if self._sqlite:
+            return self._write()
+        return _Autocommit(self.engine)
 
     def _write(self) -> Tx:
         return write(self.engine)
@@ -92,6 +162,11 @@ class JobStore:
             conn.execute(insert(j), rows)
             if not self._sqlite:
                 conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        self.wake()
+
+    def wake(self) -> None:
+        for hook in self.wake_hooks:
+            hook()
 
     def get_many(self, bucket_id: str, job_ids: Sequence[str]) -> list[Job]:
         if not job_ids:
@@ -157,47 +232,30 @@ class JobStore:
     # -- the worker side ------------------------------------------------------------------------
 
     def claim(self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None) -> Claim | None:
-        q = schema.queues
-        pick = (
-            select(j.c.seq)
-            .join(q, q.c.queue_id == j.c.queue_id)
-            .where(j.c.state == JobState.SUBMITTED, q.c.state == QueueState.ACTIVE)
-            .order_by(j.c.job_level.desc(), j.c.seq.asc())
-            .limit(1)
-        )
-        if tags:
-            pick = pick.where(j.c.tag.in_(list(tags)))
-        if not self._sqlite:
-            pick = pick.with_for_update(skip_locked=True, of=j)
+        """Take the best Submitted job of an Active queue: one statement, one round trip."""
         token = uuid.uuid4().hex
         now_us = to_us(now)
-        with self._write() as conn:
-            seq = conn.execute(pick).scalar()
-            if seq is None:
-                return None
-            row = conn.execute(
-                update(j)
-                .where(j.c.seq == seq, j.c.state == JobState.SUBMITTED)
-                .values(
-                    state=JobState.RUNNING,
-                    lease_owner=token,
-                    lease_expires_us=now_us + int(lease_seconds * 1_000_000),
-                    start_us=now_us,
-                    attempts=j.c.attempts + 1,
-                )
-                .returning(*j.c)
-            ).first()
+        params: dict[str, Any] = {
+            "b_token": token,
+            "b_expires": now_us + int(lease_seconds * 1_000_000),
+            "b_now": now_us,
+        }
+        statement = self._claim_tagged if tags else self._claim_any
+        if tags:
+            params["b_tags"] = list(tags)
+        with self._single() as conn:
+            row = conn.execute(statement, params).first()
         return Claim(row_to_job(row), token) if row else None
 
     def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> bool:
-        values: dict[str, Any] = {"lease_expires_us": to_us(now) + int(lease_seconds * 1_000_000)}
-        if progress is not None:
-            values["progress"] = progress
-        with self._write() as conn:
-            done = conn.execute(
-                update(j).where(j.c.job_id == job_id, j.c.lease_owner == token, j.c.state == JobState.RUNNING).values(**values)
-            )
-            return bool(done.rowcount)
+        params = {
+            "b_job": job_id,
+            "b_token": token,
+            "b_expires": to_us(now) + int(lease_seconds * 1_000_000),
+            "b_progress": progress,
+        }
+        with self._single() as conn:
+            return bool(conn.execute(self._renew, params).rowcount)
 
     def finish(
         self,
@@ -210,28 +268,31 @@ class JobStore:
         result: Tree,
         callbacks: CallbackPlan | None = None,
     ) -> Job | None:
-        """Record the outcome if ``token`` still holds the lease; return the finished job or None."""
+        """Record the outcome if ``token`` still holds the lease; return the finished job or None.
+
+        Without callbacks this is one statement; with them, the notifications are written in the
+        same transaction as the outcome, so a finished job never misses its callback."""
         now_us = to_us(now)
+        params = {
+            "b_job": job_id,
+            "b_token": token,
+            "b_state": str(state),
+            "b_code": code,
+            "b_message": message,
+            "b_result": dumps(result),
+            "b_end": now_us,
+            "b_progress": 100 if state == JobState.SUCCESS else None,
+        }
+        if callbacks is None:
+            with self._single() as conn:
+                row = conn.execute(self._finish, params).first()
+            return row_to_job(row) if row else None
         with self._write() as conn:
-            row = conn.execute(
-                update(j)
-                .where(j.c.job_id == job_id, j.c.lease_owner == token, j.c.state == JobState.RUNNING)
-                .values(
-                    state=state,
-                    code=code,
-                    message=message,
-                    result=dumps(result),
-                    end_us=now_us,
-                    progress=100 if state == JobState.SUCCESS else None,
-                    lease_owner=None,
-                    lease_expires_us=None,
-                )
-                .returning(*j.c)
-            ).first()
+            row = conn.execute(self._finish, params).first()
             if row is None:
                 return None
             job = row_to_job(row)
-            for cb in callbacks(job) if callbacks else []:
+            for cb in callbacks(job):
                 conn.execute(
                     insert(schema.callbacks).values(
                         job_id=job_id,
@@ -271,6 +332,17 @@ class JobStore:
             if again and not self._sqlite:
                 conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
         return int(failed or 0) + int(again or 0)
+
+
+class _Autocommit:
+    def __init__(self, engine: Engine) -> None:
+        self.conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def __enter__(self) -> Any:
+        return self.conn
+
+    def __exit__(self, *_: Any) -> None:
+        self.conn.close()
 
 
 def _job_row(job: Job) -> dict[str, Any]:

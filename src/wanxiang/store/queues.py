@@ -4,8 +4,8 @@ ids are derived from (bucket, family), so two requests racing to create them agr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -29,11 +29,17 @@ def default_queue_id(bucket_id: str, family: QueueFamily) -> str:
 @dataclass
 class QueueStore:
     engine: Engine
+    wake_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # Buckets known to have their default queues; a submit then costs no extra read.
+    _known: set[str] = field(default_factory=set)
 
     def ensure_bucket(self, bucket_id: str, region: str, now: datetime) -> None:
         """Register the bucket and create its default queues, once."""
+        if bucket_id in self._known:
+            return
         with read(self.engine) as conn:
             if conn.execute(select(b.c.bucket_id).where(b.c.bucket_id == bucket_id)).first():
+                self._known.add(bucket_id)
                 return
         now_us = to_us(now)
         try:
@@ -62,7 +68,8 @@ class QueueStore:
                 )
         except IntegrityError:
             # Another process registered the bucket between our check and insert: same outcome.
-            return
+            pass
+        self._known.add(bucket_id)
 
     def get(self, queue_id: str) -> Queue | None:
         with read(self.engine) as conn:
@@ -110,4 +117,7 @@ class QueueStore:
                 from wanxiang.store.jobs import NOTIFY_CHANNEL
 
                 conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        if state == QueueState.ACTIVE:
+            for hook in self.wake_hooks:
+                hook()
         return self.get(queue_id)

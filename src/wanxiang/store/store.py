@@ -29,7 +29,7 @@ class Store:
 
     def __post_init__(self) -> None:
         self.jobs = JobStore(self.engine)
-        self.queues = QueueStore(self.engine)
+        self.queues = QueueStore(self.engine, wake_hooks=self.jobs.wake_hooks)
         self.templates = TemplateStore(self.engine)
         self.callbacks = CallbackStore(self.engine)
         self.batches = BatchStore(self.engine)
@@ -37,8 +37,12 @@ class Store:
         self.executions = ExecutionStore(self.engine)
 
     @classmethod
-    def open(cls, url: str, *, schema: str | None = None, run_migrations: bool = True) -> Store:
-        engine = open_engine(url, schema=schema)
+    def open(
+        cls, url: str, *, schema: str | None = None, run_migrations: bool = True, synchronous: str = "FULL"
+    ) -> Store:
+        """``synchronous`` (SQLite): FULL where a commit acknowledges something to a client;
+        workers may use NORMAL, since a lost claim or finish only means the job runs again."""
+        engine = open_engine(url, schema=schema, synchronous=synchronous)
         if run_migrations:
             migrate(engine)
         return cls(engine)

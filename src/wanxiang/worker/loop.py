@@ -24,7 +24,7 @@ from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.jobs import Claim
 from wanxiang.store.store import Store
 from wanxiang.worker.jobio import StorageJobIO
-from wanxiang.worker.notify import task_finish_callbacks
+from wanxiang.worker.notify import callback_target, task_finish_callbacks
 from wanxiang.worker.wake import Waiter
 
 log = logging.getLogger("wanxiang.worker")
@@ -43,7 +43,11 @@ class Worker:
     # Other durable work a worker does between jobs (batch walks, workflow steps); each returns
     # True when it did something.
     side_tasks: list[Callable[[], bool]] = field(default_factory=list)
+    # Idle side tasks are polled at most this often; while they find work they run every turn.
+    side_task_every: float = 0.25
     _last_reap: float = 0.0
+    _last_side: float = 0.0
+    _side_busy: bool = False
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -65,8 +69,11 @@ class Worker:
             if released:
                 log.warning("released %d job(s) whose worker stopped renewing its lease", released)
         did_side_work = False
-        for task in self.side_tasks:
-            did_side_work = task() or did_side_work
+        if self.side_tasks and (self._side_busy or now - self._last_side >= self.side_task_every):
+            self._last_side = now
+            for task in self.side_tasks:
+                did_side_work = task() or did_side_work
+            self._side_busy = did_side_work
         claim = self.store.jobs.claim(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
@@ -104,6 +111,7 @@ class Worker:
             io.close()
         if lost.is_set():
             log.warning("job %s: lease lost while running; its new owner records the outcome", job.job_id)
+        # Read at finish, not cached: a NotifyConfig change applies to the very next job.
         queue = self.store.queues.get(job.queue_id)
         finished = self.store.jobs.finish(
             job.job_id,
@@ -113,7 +121,7 @@ class Worker:
             code,
             message,
             result,
-            callbacks=lambda j: task_finish_callbacks(j, queue),
+            callbacks=(lambda j: task_finish_callbacks(j, queue)) if callback_target(job, queue) else None,
         )
         if finished is not None and self.on_finished is not None:
             self.on_finished(finished)

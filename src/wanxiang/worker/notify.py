@@ -9,20 +9,25 @@ from wanxiang.store.jobs import PendingCallback
 from wanxiang.wire.jobs import task_finish_payload
 
 
-def task_finish_callbacks(job: Job, queue: Queue | None) -> list[PendingCallback]:
+def callback_target(job: Job, queue: Queue | None) -> tuple[str, str] | None:
+    """(url, format) of the job's TaskFinish notification, or None when it owes none."""
     own_url = str(job.callback.get("Url", ""))
     if own_url == "no":
-        return []
+        return None
     if own_url:
-        fmt = str(job.callback.get("Format", "XML"))
-        payload, content_type = task_finish_payload(job, fmt)
-        return [PendingCallback("TaskFinish", own_url, content_type, payload)]
+        return own_url, str(job.callback.get("Format", "XML"))
     if queue is None:
-        return []
+        return None
     config = queue.notify_config
     events = {e.strip() for e in str(config.get("Event", "TaskFinish")).split(",")}
     if config.get("State") != "On" or not config.get("Url") or "TaskFinish" not in events:
+        return None
+    return str(config["Url"]), str(job.callback.get("Format") or config.get("ResultFormat") or "XML")
+
+
+def task_finish_callbacks(job: Job, queue: Queue | None) -> list[PendingCallback]:
+    target = callback_target(job, queue)
+    if target is None:
         return []
-    fmt = str(job.callback.get("Format") or config.get("ResultFormat") or "XML")
-    payload, content_type = task_finish_payload(job, fmt)
-    return [PendingCallback("TaskFinish", str(config["Url"]), content_type, payload)]
+    payload, content_type = task_finish_payload(job, target[1])
+    return [PendingCallback("TaskFinish", target[0], content_type, payload)]

@@ -15,14 +15,31 @@ class Waiter(Protocol):
     def reset(self) -> None: ...
 
 
-class PollWaiter:
-    """SQLite has no notifications; poll, backing off while idle so an idle server costs nothing."""
+class Doorbell(Protocol):
+    """A cross-process wake-up (``multiprocessing.Event``): the API rings it after a submit."""
 
-    def __init__(self, first: float = 0.02, longest: float = 0.5) -> None:
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+    def clear(self) -> None: ...
+
+
+class PollWaiter:
+    """SQLite has no notifications: sleep on the embedded server's doorbell when there is one,
+    and poll, backing off while idle, for work that rings no bell (another process's inserts)."""
+
+    def __init__(self, first: float = 0.02, longest: float = 0.25, doorbell: Doorbell | None = None) -> None:
         self.first, self.longest, self.current = first, longest, first
+        self.doorbell = doorbell
 
     def wait(self, timeout: float) -> None:
-        time.sleep(min(self.current, timeout))
+        pause = min(self.current, timeout)
+        if self.doorbell is not None:
+            if self.doorbell.wait(pause):
+                self.doorbell.clear()
+                self.current = self.first
+                return
+        else:
+            time.sleep(pause)
         self.current = min(self.current * 2, self.longest)
 
     def reset(self) -> None:
