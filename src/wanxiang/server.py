@@ -101,6 +101,8 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
     store = Store.open(spec.database_url, schema=spec.schema, run_migrations=False, synchronous="NORMAL")
     storage = open_storage(spec.storage_url)
     waiter = make_waiter(store, spec.database_url, spec.schema, doorbell)
+    if doorbell is not None:  # jobs this worker creates (batch children, workflow steps) wake the others
+        store.jobs.wake_hooks.append(doorbell.set)
     worker = Worker(store, storage, waiter, lease_seconds=spec.lease_seconds)
     worker.side_tasks = side_tasks(store, storage)
     log.info("worker %s started", worker.worker_id)

@@ -9,10 +9,11 @@ from datetime import datetime
 from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import new_id
-from wanxiang.model.job import ALL_STATES, FAMILY_JOB_PREFIX, TAG_FAMILY, Job, JobState, QueueFamily, Tag
+from wanxiang.model.job import FAMILY_JOB_PREFIX, TAG_FAMILY, Job, JobState, QueueFamily, Tag
 from wanxiang.model.tree import Tree, as_list, child, text
 from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
+from wanxiang.services.listing import parse_list_common
 from wanxiang.store.jobs import JobFilter
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
@@ -159,56 +160,18 @@ def _no_output_needed(tag: str, operation: Tree) -> bool:
 
 def parse_job_filter(params: Mapping[str, str], path_family: str = "jobs") -> JobFilter:
     """The list filters of the seed, from query parameters looked up case-insensitively."""
+    common = parse_list_common(params)
     p = {k.lower(): v for k, v in params.items() if v != ""}
-    order = p.get("orderbytime", "Desc")
-    if order not in ("Desc", "Asc"):
-        raise invalid_argument(f"orderByTime must be Desc or Asc, not {order!r}.")
-    raw_size = p.get("size", "10")
-    if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE:
-        raise invalid_argument(f"size must be an integer from 1 to {MAX_PAGE}, not {raw_size!r}.")
-    states: list[str] = []
-    for raw in p.get("states", "All").split(","):
-        state = raw.strip()
-        if not state or state == "All":
-            continue
-        if state not in {s.value for s in ALL_STATES}:
-            raise invalid_argument(
-                f"states: {state!r} is not one of All, {', '.join(s.value for s in ALL_STATES)}."
-            )
-        states.append(state)
-    if "all" in {s.strip().lower() for s in p.get("states", "All").split(",")}:
-        states = []
-    start = _time_param(p, "startcreationtime", "startCreationTime")
-    end = _time_param(p, "endcreationtime", "endCreationTime")
-    token = p.get("nexttoken")
-    if token:
-        from wanxiang.store.codec import decode_token
-
-        try:
-            decode_token(token)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise invalid_argument(f"nextToken {token!r} is not a token this server issued.") from exc
-    tag = p.get("tag") or FAMILY_DEFAULT_TAG.get(path_family)
     return JobFilter(
-        tag=tag,
+        tag=p.get("tag") or FAMILY_DEFAULT_TAG.get(path_family),
         queue_id=p.get("queueid"),
-        states=states,
+        states=common.states,
         workflow_id=p.get("workflowid"),
         inventory_trigger_job_id=p.get("inventorytriggerjobid"),
         input_object=p.get("inputobject"),
-        start_creation=start,
-        end_creation=end,
-        ascending=order == "Asc",
-        size=int(raw_size),
-        next_token=token,
+        start_creation=common.start_creation,
+        end_creation=common.end_creation,
+        ascending=common.ascending,
+        size=common.size,
+        next_token=common.next_token,
     )
-
-
-def _time_param(p: Mapping[str, str], key: str, name: str) -> datetime | None:
-    raw = p.get(key)
-    if not raw:
-        return None
-    try:
-        return times.parse_time(raw)
-    except ValueError as exc:
-        raise invalid_argument(f"{name} {raw!r} is not a time like 2022-07-18T15:16:43+0800.") from exc

@@ -13,6 +13,7 @@ from wanxiang.model.job import QueueFamily
 from wanxiang.model.queue import Queue, QueueState
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.services.context import BucketContext
+from wanxiang.services.listing import page_params
 from wanxiang.store.store import Store
 
 MAX_QUEUE_IDS = 10
@@ -34,10 +35,7 @@ class QueueService:
         state = p.get("state", "All")
         if state not in ("All", "Active", "Paused"):
             raise invalid_argument(f"state must be All, Active or Paused, not {state!r}.")
-        page_number = _positive(p, "pagenumber", "pageNumber", 1)
-        page_size = _positive(p, "pagesize", "pageSize", 10)
-        if page_size > 100:
-            raise invalid_argument("pageSize must be at most 100.")
+        page_number, page_size = page_params(p)
         queues, total = self.store.queues.list(
             ctx.bucket_id,
             family.value,
@@ -87,12 +85,3 @@ class QueueService:
         elif config.get("State") == "On":
             raise invalid_argument("NotifyConfig.Url is required when NotifyConfig.State is On.")
         return config
-
-
-def _positive(p: Mapping[str, str], key: str, name: str, default: int) -> int:
-    raw = p.get(key)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise invalid_argument(f"{name} must be a positive integer, not {raw!r}.")
-    return int(raw)

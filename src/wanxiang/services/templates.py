@@ -13,6 +13,7 @@ from wanxiang.model.ids import TEMPLATE_PREFIX, new_id
 from wanxiang.model.template import Template
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.services.context import BucketContext
+from wanxiang.services.listing import page_params
 from wanxiang.services.validation import check_template_params
 from wanxiang.store.store import Store
 
@@ -57,7 +58,7 @@ class TemplateService:
         tag = p.get("tag")
         if tag == "All":
             tag = None
-        number, size = _page(p)
+        number, size = page_params(p)
         if category == "Official":
             return [], 0, number, size, []
         found, total = self.store.templates.list(
@@ -95,15 +96,3 @@ class TemplateService:
             raise invalid_argument("PicProcess.ProcessRule is required.")
         check_template_params(tag, params)
         return tag, name, params
-
-
-def _page(p: Mapping[str, str]) -> tuple[int, int]:
-    out = []
-    for key, name, default in (("pagenumber", "pageNumber", 1), ("pagesize", "pageSize", 10)):
-        raw = p.get(key, str(default))
-        if not raw.isdigit() or int(raw) < 1:
-            raise invalid_argument(f"{name} must be a positive integer, not {raw!r}.")
-        out.append(int(raw))
-    if out[1] > 100:
-        raise invalid_argument("pageSize must be at most 100.")
-    return out[0], out[1]

@@ -132,7 +132,8 @@ class WorkflowService:
         if not self.store.queues.get(text(workflow.start_input, "QueueId")):
             raise invalid_argument(f"The workflow {workflow_id} has no usable queue.")
         start = self.planner.start(workflow, key.lstrip("/"))
-        self.store.executions.start(start)
+        if self.store.executions.start(start):
+            self.store.jobs.wake()
         return start.execution.run_id
 
     def on_upload(self, event: UploadEvent) -> list[str]:
@@ -146,6 +147,8 @@ class WorkflowService:
             )
             if self.store.executions.start(start):
                 started.append(start.execution.run_id)
+        if started:
+            self.store.jobs.wake()
         return started
 
     def list_executions(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Execution], str]:

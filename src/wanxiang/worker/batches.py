@@ -95,6 +95,8 @@ class BatchWalker:
         stored = self.store.batches.commit_page(batch.job_id, claim.lease_token, page.cursor, page.done, children)
         if stored < 0:
             log.info("batch %s: lease lost or canceled; page not committed", batch.job_id)
+        elif stored > 0:
+            self.store.jobs.wake()
         return True
 
     def settle_once(self) -> bool:

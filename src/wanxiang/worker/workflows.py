@@ -54,6 +54,8 @@ class RunAdvancer:
         steps = self.planner.next_steps(run, tasks)
         if steps:
             added = [self.store.executions.add_task(run.run_id, name, job) for name, job in steps]
+            if any(added):
+                self.store.jobs.wake()
             return any(added)
         state = self.planner.outcome(run, tasks)
         if state is None:
