@@ -45,3 +45,12 @@ def test_bad_callback_settings_name_the_field(request_tree: dict[str, str], frag
 
 def test_a_name_that_resolves_to_loopback_is_refused_at_delivery() -> None:
     assert resolves_private("http://localhost:1/x")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::ffff:127.0.0.1]:9/x", "http://2130706433:9/x", "http://0.0.0.0:9/x", "http://100.64.0.1/x",
+     "http://0x7f000001/x"],
+)
+def test_disguised_loopback_and_private_addresses_are_refused_at_delivery(url: str) -> None:
+    assert resolves_private(url)
