@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
 
 from wanxiang.model.batch import Batch, BatchType, ChildCounts
 from wanxiang.model.job import Job, JobState
-from wanxiang.store.codec import decode_token, dumps, encode_token, from_us, to_us
+from wanxiang.store.codec import dumps, from_us, to_us
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.executions import ExecutionStart, cancel_execution_rows, write_execution
 from wanxiang.store.jobs import NOTIFY_CHANNEL, job_row
+from wanxiang.store.paging import keyset_page
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.schema_flows import batch_items, batches, executions
 from wanxiang.store.tx import read, write
@@ -127,21 +128,11 @@ class BatchStore:
                               (b.c.workflow_id, flt.workflow_id)):
             if value:
                 conds.append(column == value)
-        if flt.states:
-            conds.append(b.c.state.in_(list(flt.states)))
-        if flt.start_creation:
-            conds.append(b.c.create_us >= to_us(flt.start_creation))
-        if flt.end_creation:
-            conds.append(b.c.create_us <= to_us(flt.end_creation))
-        if flt.next_token:
-            after = decode_token(flt.next_token)
-            conds.append(b.c.seq > after if flt.ascending else b.c.seq < after)
-        order = b.c.seq.asc() if flt.ascending else b.c.seq.desc()
-        with read(self.engine) as conn:
-            rows = conn.execute(select(b).where(and_(*conds)).order_by(order).limit(flt.size + 1)).all()
-        more = len(rows) > flt.size
-        rows = rows[: flt.size]
-        return [row_to_batch(r) for r in rows], encode_token(rows[-1].seq) if more and rows else ""
+        rows, token = keyset_page(
+            self.engine, b, conds, states=flt.states, start=flt.start_creation, end=flt.end_creation,
+            ascending=flt.ascending, size=flt.size, next_token=flt.next_token,
+        )
+        return [row_to_batch(r) for r in rows], token
 
     def cancel(self, bucket_id: str, job_id: str, now: datetime) -> Batch | None:
         """Stop the walk and cancel the children not yet running; None when there is no such batch.

@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.workflow import Execution
-from wanxiang.store.codec import decode_token, dumps, encode_token, from_us, row_to_job, to_us
+from wanxiang.store.codec import dumps, from_us, row_to_job, to_us
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.jobs import NOTIFY_CHANNEL, PendingCallback, job_row
+from wanxiang.store.paging import keyset_page
 from wanxiang.store.schema import callbacks as callbacks_table
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.schema_flows import execution_tasks, executions
@@ -145,21 +146,11 @@ class ExecutionStore:
             conds.append(e.c.object_key == flt.name)
         if flt.batch_id:
             conds.append(e.c.batch_id == flt.batch_id)
-        if flt.states:
-            conds.append(e.c.state.in_(list(flt.states)))
-        if flt.start_creation:
-            conds.append(e.c.create_us >= to_us(flt.start_creation))
-        if flt.end_creation:
-            conds.append(e.c.create_us <= to_us(flt.end_creation))
-        if flt.next_token:
-            after = decode_token(flt.next_token)
-            conds.append(e.c.seq > after if flt.ascending else e.c.seq < after)
-        order = e.c.seq.asc() if flt.ascending else e.c.seq.desc()
-        with read(self.engine) as conn:
-            rows = conn.execute(select(e).where(and_(*conds)).order_by(order).limit(flt.size + 1)).all()
-        more = len(rows) > flt.size
-        rows = rows[: flt.size]
-        return [row_to_execution(r) for r in rows], encode_token(rows[-1].seq) if more and rows else ""
+        rows, token = keyset_page(
+            self.engine, e, conds, states=flt.states, start=flt.start_creation, end=flt.end_creation,
+            ascending=flt.ascending, size=flt.size, next_token=flt.next_token,
+        )
+        return [row_to_execution(r) for r in rows], token
 
     def tasks(self, run_id: str) -> dict[str, Job]:
         """The run's jobs by node name."""

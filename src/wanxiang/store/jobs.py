@@ -23,8 +23,9 @@ from wanxiang.model.job import Job, JobState
 from wanxiang.model.queue import QueueState
 from wanxiang.model.tree import Tree
 from wanxiang.store import schema
-from wanxiang.store.codec import decode_token, dumps, encode_token, job_body, row_to_job, to_us
+from wanxiang.store.codec import dumps, job_body, row_to_job, to_us
 from wanxiang.store.db import is_sqlite
+from wanxiang.store.paging import keyset_page
 from wanxiang.store.tx import Tx, write
 
 CallbackPlan = Callable[[Job], list["PendingCallback"]]
@@ -188,28 +189,16 @@ class JobStore:
             conds.append(j.c.tag == flt.tag)
         if flt.queue_id:
             conds.append(j.c.queue_id == flt.queue_id)
-        if flt.states:
-            conds.append(j.c.state.in_(list(flt.states)))
         if flt.workflow_id:
             conds.append(j.c.workflow_id == flt.workflow_id)
         if flt.inventory_trigger_job_id:
             conds.append(j.c.inventory_trigger_job_id == flt.inventory_trigger_job_id)
         if flt.input_object:
             conds.append(j.c.input_object == flt.input_object)
-        if flt.start_creation:
-            conds.append(j.c.create_us >= to_us(flt.start_creation))
-        if flt.end_creation:
-            conds.append(j.c.create_us <= to_us(flt.end_creation))
-        if flt.next_token:
-            after = decode_token(flt.next_token)
-            conds.append(j.c.seq > after if flt.ascending else j.c.seq < after)
-        order = j.c.seq.asc() if flt.ascending else j.c.seq.desc()
-        query = select(j).where(and_(*conds)).order_by(order).limit(flt.size + 1)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        more = len(rows) > flt.size
-        rows = rows[: flt.size]
-        token = encode_token(rows[-1].seq) if more and rows else ""
+        rows, token = keyset_page(
+            self.engine, j, conds, states=flt.states, start=flt.start_creation, end=flt.end_creation,
+            ascending=flt.ascending, size=flt.size, next_token=flt.next_token,
+        )
         return [row_to_job(r) for r in rows], token
 
     def cancel(self, bucket_id: str, job_id: str, now: datetime) -> CancelOutcome:
