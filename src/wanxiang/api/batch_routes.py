@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.responses import xml_response
+from wanxiang.api.responses import page_response, xml_response
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
 from wanxiang.model.tree import Tree
@@ -48,11 +48,7 @@ def _create(batches: BatchService, max_body: int) -> Handler:
 def _list(batches: BatchService) -> Handler:
     def handler(req: ApiRequest) -> Response:
         found, token = batches.list(req.ctx, req.params)
-        tree: Tree = {}
-        if found:
-            tree["JobsDetail"] = [batch_detail(b) for b in found]
-        tree["NextToken"] = token
-        return xml_response(tree, request_id=req.request_id)
+        return page_response("JobsDetail", [batch_detail(b) for b in found], token, request_id=req.request_id)
 
     return handler
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.responses import xml_response
+from wanxiang.api.responses import page_response, xml_response
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import CIError
@@ -72,11 +72,7 @@ def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str)
 def _list_jobs(services: Services, family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         jobs, token = services.jobs.list(req.ctx, req.params, path_family=family)
-        tree: Tree = {}
-        if jobs:
-            tree["JobsDetail"] = [jobs_detail(job) for job in jobs]
-        tree["NextToken"] = token
-        return xml_response(tree, request_id=req.request_id)
+        return page_response("JobsDetail", [jobs_detail(job) for job in jobs], token, request_id=req.request_id)
 
     return handler
 

@@ -17,6 +17,13 @@ def xml_response(tree: Tree, *, root: str = "Response", status: int = 200, reque
     return Response(render(root, body), status_code=status, media_type=XML)
 
 
+def page_response(node: str, items: list[Tree], next_token: str, *, request_id: str) -> Response:
+    """One page of a keyset list: the items (element left out when none) and the NextToken."""
+    tree: Tree = {node: items} if items else {}
+    tree["NextToken"] = next_token
+    return xml_response(tree, request_id=request_id)
+
+
 def error_response(error: CIError, *, resource: str, request_id: str, head: bool = False) -> Response:
     # PySDK discards an <Error> whose Code, Message, Resource or RequestId is missing or empty.
     tree = {

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.responses import xml_response
+from wanxiang.api.responses import page_response, xml_response
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import CIError, invalid_argument
@@ -94,11 +94,7 @@ def _delete(workflows: WorkflowService) -> Handler:
 def _list_executions(workflows: WorkflowService) -> Handler:
     def handler(req: ApiRequest) -> Response:
         runs, token = workflows.list_executions(req.ctx, req.params)
-        tree: Tree = {}
-        if runs:
-            tree["WorkflowExecutionList"] = [execution_item(r) for r in runs]
-        tree["NextToken"] = token
-        return xml_response(tree, request_id=req.request_id)
+        return page_response("WorkflowExecutionList", [execution_item(r) for r in runs], token, request_id=req.request_id)
 
     return handler
 

@@ -67,8 +67,20 @@ jobs = Table(
     Index("ix_jobs_bucket_input", "bucket_id", "input_object", "seq"),
     Index("ix_jobs_workflow", "workflow_id", "seq"),
     Index("ix_jobs_inventory", "inventory_trigger_job_id", "seq"),
-    Index("ix_jobs_claim", "state", text("job_level DESC"), "seq"),
-    Index("ix_jobs_lease", "state", "lease_expires_us"),
+    # Partial: only the jobs a claim or a lease rescue can want (see migration 0004).
+    Index(
+        "ix_jobs_submitted",
+        text("job_level DESC"),
+        "seq",
+        postgresql_where=text("state = 'Submitted'"),
+        sqlite_where=text("state = 'Submitted'"),
+    ),
+    Index(
+        "ix_jobs_running_lease",
+        "lease_expires_us",
+        postgresql_where=text("state = 'Running'"),
+        sqlite_where=text("state = 'Running'"),
+    ),
 )
 
 templates = Table(
