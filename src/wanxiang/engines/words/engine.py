@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from wanxiang.engines.base import EngineJob, JobIO
 from wanxiang.engines.words.entities import Entity, entities
-from wanxiang.engines.words.segment import Token, ensure_loaded, segment
+from wanxiang.engines.words.entities import uses_hmm as ner_uses_hmm
+from wanxiang.engines.words.segment import Token, ensure_loaded, segment, tagged
+from wanxiang.engines.words.segment import uses_hmm as segment_uses_hmm
 from wanxiang.engines.words.textcodec import decode_text
 from wanxiang.model.errors import JobFailure, invalid_argument
 from wanxiang.model.tree import Tree, text
@@ -41,10 +43,14 @@ def _label_node(entity: Entity) -> Tree:
 
 def words_generalize_result(source: str, seg_method: str, ner_method: str) -> Tree:
     """The ``WordsGeneralizeResult`` node for ``source`` (pure: no storage)."""
+    # Tagging is the costly part; the default methods (MIX and DL) both want the HMM pass, so
+    # each distinct pass runs once and serves both.
+    seg_hmm, ner_hmm = segment_uses_hmm(seg_method), ner_uses_hmm(ner_method)
+    passes = {hmm: tagged(source, hmm=hmm) for hmm in {seg_hmm, ner_hmm}}
     return {
         "WordsGeneralizeResult": {
-            "WordsGeneralizeLable": [_label_node(e) for e in entities(source, ner_method)],
-            "WordsGeneralizeToken": [_token_node(t) for t in segment(source, seg_method)],
+            "WordsGeneralizeLable": [_label_node(e) for e in entities(source, ner_method, passes[ner_hmm])],
+            "WordsGeneralizeToken": [_token_node(t) for t in segment(source, seg_method, passes[seg_hmm])],
         }
     }
 

@@ -79,10 +79,16 @@ def _joined_organisations(tokens: list[Token]) -> tuple[list[Entity], set[int]]:
     return found, used
 
 
-def entities(text: str, ner_method: str) -> list[Entity]:
-    """Entities in order of appearance, each word once per category."""
-    basic = ner_method.lower() == "nerbasic"
-    tokens = tagged(text, hmm=not basic)
+def uses_hmm(ner_method: str) -> bool:
+    return ner_method.lower() != "nerbasic"
+
+
+def entities(text: str, ner_method: str, tokens: list[Token] | None = None) -> list[Entity]:
+    """Entities in order of appearance, each word once per category. ``tokens``: the tagging
+    pass with the HMM setting of ``ner_method``, when the caller already has it."""
+    basic = not uses_hmm(ner_method)
+    if tokens is None:
+        tokens = tagged(text, hmm=not basic)
     found: list[Entity] = []
     used: set[int] = set()
     if not basic:

@@ -107,12 +107,18 @@ def _sub_words(token: Token) -> list[Token]:
     return found
 
 
-def segment(text: str, seg_method: str) -> list[Token]:
-    """Tokens of ``text`` in order of offset (whitespace dropped)."""
+def uses_hmm(seg_method: str) -> bool:
+    return seg_method.lower() != "segbasic"
+
+
+def segment(text: str, seg_method: str, tokens: list[Token] | None = None) -> list[Token]:
+    """Tokens of ``text`` in order of offset (whitespace dropped). ``tokens``: the tagging pass
+    with the HMM setting of ``seg_method``, when the caller already has it."""
     ensure_loaded()
-    if seg_method.lower() == "segbasic":
-        return tagged(text, hmm=False)
-    tokens = tagged(text, hmm=True)
+    if tokens is None:
+        tokens = tagged(text, hmm=uses_hmm(seg_method))
+    if not uses_hmm(seg_method):
+        return tokens
     mixed: list[Token] = []
     for token in tokens:
         mixed.extend(_sub_words(token))
