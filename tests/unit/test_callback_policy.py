@@ -54,3 +54,13 @@ def test_a_name_that_resolves_to_loopback_is_refused_at_delivery() -> None:
 )
 def test_disguised_loopback_and_private_addresses_are_refused_at_delivery(url: str) -> None:
     assert resolves_private(url)
+
+
+def test_a_public_name_is_called_at_the_address_that_was_checked() -> None:
+    from wanxiang.callbacks.policy import pinned_request
+
+    url, headers, extensions = pinned_request("https://hooks.example.com:8443/cb?x=1", "93.184.216.34")
+    assert url == "https://93.184.216.34:8443/cb?x=1"
+    assert headers == {"Host": "hooks.example.com:8443"} and extensions == {"sni_hostname": "hooks.example.com"}
+    url, headers, _ = pinned_request("http://hooks.example.com/cb", "2606:2800:220:1::1")
+    assert url == "http://[2606:2800:220:1::1]/cb" and headers == {"Host": "hooks.example.com"}

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import httpx
 
-from wanxiang.callbacks.policy import resolves_private
+from wanxiang.callbacks.policy import pinned_request, vetted_address
 from wanxiang.model import times
 from wanxiang.store.callbacks import CallbackStore, DueCallback
 
@@ -22,17 +22,24 @@ log = logging.getLogger("wanxiang.callbacks")
 
 
 class Transport(Protocol):
-    def send(self, url: str, content_type: str, payload: str) -> int:
-        """Deliver one notification; return the status code (raise on a network failure)."""
+    def send(self, url: str, content_type: str, payload: str, address: str | None = None) -> int:
+        """Deliver one notification (to ``address`` when given, the vetted IP of the URL's host);
+        return the status code (raise on a network failure)."""
         ...
 
 
 class HttpTransport:
     def __init__(self, timeout: float = 10.0) -> None:
+        # Redirects are not followed: a 3xx could point anywhere, including inward.
         self.client = httpx.Client(timeout=timeout, follow_redirects=False)
 
-    def send(self, url: str, content_type: str, payload: str) -> int:
-        response = self.client.post(url, content=payload.encode("utf-8"), headers={"Content-Type": content_type})
+    def send(self, url: str, content_type: str, payload: str, address: str | None = None) -> int:
+        headers = {"Content-Type": content_type}
+        extensions: dict[str, str] = {}
+        if address is not None:
+            url, host, extensions = pinned_request(url, address)
+            headers.update(host)
+        response = self.client.post(url, content=payload.encode("utf-8"), headers=headers, extensions=extensions)
         return response.status_code
 
 
@@ -60,9 +67,13 @@ class Deliverer:
         error = ""
         give_up = False
         try:
-            if not self.allow_private and resolves_private(callback.url):
-                raise NotDeliverable(f"{callback.url} resolves to a private address; refused")
-            status = self.transport.send(callback.url, callback.content_type, callback.payload)
+            address = None
+            if not self.allow_private:
+                try:
+                    address = vetted_address(callback.url)
+                except ValueError as exc:
+                    raise NotDeliverable(f"{callback.url} refused: {exc}") from exc
+            status = self.transport.send(callback.url, callback.content_type, callback.payload, address)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
         except NotDeliverable as exc:
