@@ -151,3 +151,25 @@ def test_jobs_path_family_reads_pic_jobs_too(cos: Any, paused_bucket: Any) -> No
     assert listed(cos.ci_list_media_jobs(Bucket=bucket, Tag="PicProcess")) == [job_id]
     with pytest.raises(CosServiceError):
         cos.ci_cancel_jobs(Bucket=bucket, JobID="c" + "9" * 32)
+
+
+def test_a_body_with_content_md5_is_checked_as_the_go_sdk_sends_it(server: RunningServer, cos: Any, paused_bucket: Any) -> None:
+    import base64
+    import hashlib
+
+    bucket, _ = paused_bucket
+    body = (
+        "<Request><Tag>PicProcess</Tag><Input><Object>a.png</Object></Input><Operation>"
+        "<PicProcess><ProcessRule>imageMogr2/rotate/90</ProcessRule></PicProcess>"
+        f"<Output><Region>ap-guangzhou</Region><Bucket>{bucket}</Bucket><Object>o.png</Object></Output>"
+        "</Operation></Request>"
+    ).encode()
+    right = base64.b64encode(hashlib.md5(body).digest()).decode()
+    wrong = base64.b64encode(hashlib.md5(body + b" ").digest()).decode()
+    headers = {"Content-Type": "application/xml"}
+    refused = signed(server, "POST", "/pic_jobs", bucket, body=body, headers={**headers, "Content-MD5": wrong})
+    assert refused.status_code == 400 and parse_request(refused.content, root="Error")["Code"] == "BadDigest"
+    assert listed(cos.ci_list_media_pic_jobs(Bucket=bucket, Tag="PicProcess")) == []
+    accepted = signed(server, "POST", "/pic_jobs", bucket, body=body, headers={**headers, "Content-MD5": right})
+    assert accepted.status_code == 200, accepted.text
+    assert parse_request(accepted.content, root="Response")["JobsDetail"]["State"] == "Submitted"

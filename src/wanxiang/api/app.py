@@ -23,6 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from wanxiang.api import signature
+from wanxiang.api.digest import check_content_md5
 from wanxiang.api.host import parse_host
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import error_response
@@ -70,6 +71,7 @@ def create_app(settings: Settings, router: Router) -> Starlette:
                 api_request.body_file = spooled
             else:
                 api_request.body = await _read_body(request, settings.max_body_bytes)
+                check_content_md5(api_request.body, api_request.header("content-md5"))
             response = await run_in_threadpool(handler, api_request)
         except CIError as error:
             response = error_response(error, resource=resource, request_id=request_id, head=head)

@@ -6,16 +6,15 @@ hook in through ``ObjectHooks`` so this module stays about objects.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import format_datetime
-from typing import IO, BinaryIO
+from typing import BinaryIO
 
 from starlette.responses import Response, StreamingResponse
 
+from wanxiang.api.digest import check_content_md5
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
@@ -188,7 +187,7 @@ class _ObjectRoutes:
         assert req.body_file is not None
         if req.header("x-cos-copy-source"):
             raise CIError(501, "NotImplemented", "PUT Object - Copy is not implemented by wanxiang.")
-        _check_md5(req.body_file, req.header("content-md5"))
+        check_content_md5(req.body_file, req.header("content-md5"))
         for check in self.hooks.before_upload:
             check(req)
         user_meta = {k: v for k, v in req.headers.items() if k.startswith(USER_META_PREFIX)}
@@ -226,21 +225,6 @@ class _ObjectRoutes:
             if answer is not None:
                 return answer
         raise CIError(405, "MethodNotAllowed", f"POST is not supported on {req.path} with these parameters.")
-
-
-def _check_md5(body: IO[bytes], content_md5: str) -> None:
-    if not content_md5:
-        return
-    try:
-        expected = base64.b64decode(content_md5, validate=True)
-    except ValueError as exc:
-        raise CIError(400, "InvalidDigest", "The Content-MD5 you specified is not valid base64.") from exc
-    digest = hashlib.md5()
-    for chunk in iter(lambda: body.read(CHUNK), b""):
-        digest.update(chunk)
-    body.seek(0)
-    if digest.digest() != expected:
-        raise CIError(400, "BadDigest", "The Content-MD5 you specified did not match what we received.")
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int]:
