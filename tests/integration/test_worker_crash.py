@@ -56,3 +56,37 @@ def test_sigkilled_worker_loses_no_job(tmp_path: Path) -> None:
         assert pyvips.Image.new_from_buffer(out, "").width == 1500
     finally:
         server.stop()
+
+
+def test_a_storm_of_worker_kills_loses_no_job(tmp_path: Path) -> None:
+    """Workers SIGKILLed again and again while a queue drains: every acknowledged job still ends
+    Success with its output, each once."""
+    import random
+
+    server = start_server(tmp_path / "srv", "--workers", "2", "--lease-seconds", "2")
+    try:
+        cos: Any = sdk_client(server)
+        bucket = "storm-1250000000"
+        noise = pyvips.Image.gaussnoise(900, 900).cast("uchar")
+        cos.put_object(Bucket=bucket, Body=noise.bandjoin([noise, noise]).write_to_buffer(".png"), Key="in.png")
+        ids = [submit(cos, bucket, pic_job(bucket, "in.png", "imageMogr2/blur/30x20|imageMogr2/blur/30x20", f"out/{i}.png")) for i in range(30)]
+        rng = random.Random(7)
+        kills = 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            states = [d["State"] for d in cos.ci_get_media_pic_jobs(Bucket=bucket, JobIDs=",".join(ids))["JobsDetail"]]
+            if all(s in ("Success", "Failed") for s in states):
+                break
+            if kills < 5:
+                victims = worker_pids(server.process.pid)
+                if victims:
+                    os.kill(rng.choice(victims), signal.SIGKILL)
+                    kills += 1
+            time.sleep(0.7)
+        assert kills >= 3  # the storm really hit running work
+        details = cos.ci_get_media_pic_jobs(Bucket=bucket, JobIDs=",".join(ids))["JobsDetail"]
+        assert [d["State"] for d in details] == ["Success"] * len(ids), [(d["JobId"], d["State"], d["Code"]) for d in details]
+        listing = cos.list_objects(Bucket=bucket, Prefix="out/", MaxKeys=100)
+        assert len(listing["Contents"]) == len(ids)
+    finally:
+        server.stop()
