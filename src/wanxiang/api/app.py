@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import tempfile
 import time
 import uuid
@@ -164,7 +163,10 @@ async def _spool_body(request: Request, limit: int) -> IO[bytes]:
             size += len(chunk)
             if size > limit:
                 raise CIError(400, "EntityTooLarge", f"The object exceeds {limit} bytes.")
-            await run_in_threadpool(spool.write, chunk) if size > SPOOL_IN_MEMORY else spool.write(chunk)
+            if size > SPOOL_IN_MEMORY:  # on disk now: keep the event loop free while it writes
+                await run_in_threadpool(spool.write, chunk)
+            else:
+                spool.write(chunk)
         spool.seek(0)
     except BaseException:
         spool.close()
@@ -172,4 +174,3 @@ async def _spool_body(request: Request, limit: int) -> IO[bytes]:
     return spool
 
 
-__all__ = ["create_app", "new_request_id", "os"]
