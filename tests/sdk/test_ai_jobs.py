@@ -11,7 +11,9 @@ from qcloud_cos.cos_exception import CosServiceError
 
 from tests.support.jobs import wait_for_state
 from tests.support.media import espeak_wav
-from tests.support.server import REGION
+from tests.support.raw import signed
+from tests.support.server import REGION, RunningServer
+from wanxiang.wire.xml import parse_request
 
 
 def media_getter(cos: Any, bucket: str) -> Any:
@@ -87,6 +89,8 @@ def test_translation_of_a_text_document_from_english_to_spanish(cos: Any, bucket
     translated = cos.get_object(Bucket=bucket, Key="docs/es.txt")["Body"].get_raw_stream().read().decode().lower()
     assert "casa" in translated and "perro" in translated
     assert len(translated.strip().splitlines()) == 2
+    listed = cos.ci_list_media_jobs(Bucket=bucket, Tag="Translation")
+    assert [d["JobId"] for d in listed["JobsDetail"]] == [detail["JobId"]]
 
 
 def test_translation_to_a_language_outside_the_table_is_refused(cos: Any, bucket: str) -> None:
@@ -107,3 +111,17 @@ def test_a_language_pair_without_an_engine_fails_the_job_naming_the_pair(cos: An
     detail = wait_for_state(media_getter(cos, bucket), response["JobsDetail"][0]["JobId"])
     assert detail["State"] == "Failed"
     assert detail["Code"] == "UnsupportedLanguagePair" and "en" in detail["Message"] and "ko" in detail["Message"]
+
+
+def test_the_older_ai_jobs_path_takes_and_reads_ai_jobs(server: RunningServer, cos: Any, bucket: str) -> None:
+    cos.put_object(Bucket=bucket, Body="我爱北京天安门".encode(), Key="t.txt")
+    body = (b"<Request><Tag>WordsGeneralize</Tag><Input><Object>t.txt</Object></Input>"
+            b"<Operation><WordsGeneralize><SegMethod>SegBasic</SegMethod></WordsGeneralize></Operation></Request>")
+    response = signed(server, "POST", "/ai_jobs", bucket, body=body)
+    assert response.status_code == 200, response.text
+    job_id = parse_request(response.content, root="Response")["JobsDetail"]["JobId"]
+    detail = wait_for_state(lambda i: {"JobsDetail": [parse_request(
+        signed(server, "GET", f"/ai_jobs/{i}", bucket).content, root="Response")["JobsDetail"]]}, job_id)
+    assert detail["State"] == "Success"
+    words = [t["Word"] for t in as_list(detail["Operation"]["WordsGeneralizeResult"]["WordsGeneralizeToken"])]
+    assert "北京" in words and "天安门" in words
