@@ -97,6 +97,17 @@ def test_text_watermark_renders_glyphs_in_the_fill_colour() -> None:
     assert any(p[0] > 200 and p[1] < 60 for p in reds)
 
 
+def _has_cjk_font() -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    listing = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout
+    return bool(listing.strip())
+
+
+@pytest.mark.skipif(not _has_cjk_font(), reason="no CJK font installed: run `make system-deps` (fonts-wqy-microhei)")
 def test_cjk_text_renders_real_glyphs_not_empty_boxes() -> None:
     def render(text: str) -> pyvips.Image:
         rule = (
