@@ -50,13 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=None, help="embedded worker processes (default: CPU count)")
     serve.add_argument("--region", default=os.environ.get("WANXIANG_REGION", "ap-guangzhou"))
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
-    serve.add_argument("--allow-private-callbacks", action="store_true", help="let callbacks reach private/loopback addresses")
-    serve.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
     serve.add_argument("--lease-seconds", type=float, default=30.0)
     worker = sub.add_parser("worker", help="run workers only (point them at the shared database and storage)")
     _common(worker)
     worker.add_argument("--workers", type=int, default=None)
     worker.add_argument("--lease-seconds", type=float, default=30.0)
+    for command in (serve, worker):
+        command.add_argument(
+            "--allow-private-callbacks",
+            action="store_true",
+            default=os.environ.get("WANXIANG_ALLOW_PRIVATE_CALLBACKS") == "1",
+            help="let callbacks reach private/loopback addresses",
+        )
+        command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
     sub.add_parser("doctor", help="report which engines, models and language pairs are available")
     return parser
 
@@ -175,8 +181,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     store, _ = _open(settings, args.database_schema)
     pool = WorkerPool(_spec(settings, args), settings.workers)
-    callbacks = CallbackThread(store, allow_private=os.environ.get("WANXIANG_ALLOW_PRIVATE_CALLBACKS") == "1",
-                               backoff_seconds=5.0)
+    callbacks = CallbackThread(store, allow_private=args.allow_private_callbacks, backoff_seconds=args.callback_backoff)
     pool.start()
     callbacks.start()
     stop = threading.Event()
