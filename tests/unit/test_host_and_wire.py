@@ -17,6 +17,7 @@ from wanxiang.wire.xml import parse_request, render
         ("test-1234567890.cos.ap-guangzhou.myqcloud.com:8080", "test-1234567890", "ap-guangzhou"),
         ("photos-1250000000.pic.ap-beijing.myqcloud.com", "photos-1250000000", "ap-beijing"),
         ("media-1250000000.example.internal", "media-1250000000", None),
+        ("test-1250000000.localhost:8080", "test-1250000000", None),
         ("127.0.0.1:8080", None, None),
         ("localhost", None, None),
         ("[::1]:8080", None, None),
