@@ -30,7 +30,12 @@ log = logging.getLogger("wanxiang")
 
 
 # Feature modules: each has ``register(router, services, hooks)``; absent ones are skipped.
-EXTENSION_MODULES = ("wanxiang.api.pic_routes", "wanxiang.api.batch_routes", "wanxiang.api.workflow_routes")
+EXTENSION_MODULES = (
+    "wanxiang.api.pic_routes",
+    "wanxiang.api.style_routes",
+    "wanxiang.api.batch_routes",
+    "wanxiang.api.workflow_routes",
+)
 # Worker side tasks: each module has ``make_side_tasks(store, storage) -> list[Callable[[], bool]]``.
 SIDE_TASK_MODULES = ("wanxiang.worker.batches", "wanxiang.worker.workflows")
 

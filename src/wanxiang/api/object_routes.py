@@ -41,6 +41,9 @@ class ObjectHooks:
     post: list[PostHook] = field(default_factory=list)
     # Called after every successful object write (workflow triggers listen here).
     written: list[Callable[[ApiRequest, ObjectMeta], None]] = field(default_factory=list)
+    # Asked first on GET, PUT and DELETE, bucket root included: a hook may answer the request
+    # itself (bucket sub-resources such as ``/?style``, style downloads such as ``/key!name``).
+    request: list[PostHook] = field(default_factory=list)
 
 
 def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
@@ -129,7 +132,16 @@ class _ObjectRoutes:
 
     # -- verbs ---------------------------------------------------------------------------------
 
+    def _hooked(self, req: ApiRequest) -> Response | None:
+        for hook in self.hooks.request:
+            answer = hook(req)
+            if answer is not None:
+                return answer
+        return None
+
     def get(self, req: ApiRequest) -> Response:
+        if (answer := self._hooked(req)) is not None:
+            return answer
         if req.path == "/":
             return _storage_errors(lambda: self._list(req))
         return _storage_errors(lambda: self._get(req, head=False))
@@ -171,6 +183,8 @@ class _ObjectRoutes:
         return StreamingResponse(_chunks(stream, start, length), status_code=status, headers=headers)
 
     def put(self, req: ApiRequest) -> Response:
+        if (answer := self._hooked(req)) is not None:
+            return answer
         if req.path == "/":
             return _storage_errors(lambda: self._create_bucket(req))
         return _storage_errors(lambda: self._put(req))
@@ -211,6 +225,8 @@ class _ObjectRoutes:
         return Response(b"", status_code=200, headers={"ETag": meta.etag})
 
     def delete(self, req: ApiRequest) -> Response:
+        if (answer := self._hooked(req)) is not None:
+            return answer
         if req.path == "/":
             raise CIError(405, "MethodNotAllowed", "Deleting buckets is not supported.")
         return _storage_errors(lambda: self._delete(req))

@@ -12,6 +12,7 @@ from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import invalid_argument
 from wanxiang.services import pic_processing
+from wanxiang.services.styles import StyleService
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.wire.xml import render
 
@@ -20,6 +21,7 @@ PIC_OPERATIONS = "pic-operations"
 
 def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
     storage = services.storage
+    styles = StyleService(services.store)
 
     def key_of(req: ApiRequest) -> str:
         return req.path.lstrip("/")
@@ -31,13 +33,14 @@ def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
         if rule == "imageInfo":
             info = pic_processing.info_on_download(storage, req.ctx, meta.key)
             return Response(json.dumps(info), media_type="application/json")
-        image = pic_processing.process_on_download(storage, req.ctx, meta.key, rule)
+        image = pic_processing.process_on_download(storage, req.ctx, meta.key, styles.expand(req.ctx, rule))
         return Response(image.data, media_type=image.content_type)
 
     def check_upload(req: ApiRequest) -> None:
         header = req.header(PIC_OPERATIONS)
         if header:
-            req.extras["pic_operations"] = pic_processing.parse_pic_operations(header, req.ctx, key_of(req))
+            operations = pic_processing.parse_pic_operations(header, req.ctx, key_of(req))
+            req.extras["pic_operations"] = styles.expand_pic_operations(req.ctx, operations)
 
     def upload(req: ApiRequest, meta: ObjectMeta) -> Response | None:
         operations = req.extras.get("pic_operations")
@@ -53,7 +56,7 @@ def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
         if not header:
             raise invalid_argument("POST ?image_process needs a Pic-Operations header.")
         key = key_of(req)
-        operations = pic_processing.parse_pic_operations(header, req.ctx, key)
+        operations = styles.expand_pic_operations(req.ctx, pic_processing.parse_pic_operations(header, req.ctx, key))
         pic_processing.read_source(storage, req.ctx.bucket_id, key)  # 404 before any work
         tree = pic_processing.apply_pic_operations(storage, req.ctx, key, operations)
         return Response(render("UploadResult", tree), media_type="application/xml")

@@ -14,6 +14,7 @@ from wanxiang.model.tree import Tree, as_list, child, text
 from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import parse_list_common
+from wanxiang.services.styles import StyleService, expand_styles
 from wanxiang.store.jobs import JobFilter
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
@@ -85,6 +86,8 @@ class JobService:
         echo = dict(operation)
         echo.pop("Tag", None)
         params = self._params(ctx, tag, operation, echo)
+        if tag == Tag.PIC_PROCESS:
+            params = self._expand_styles(ctx, params)
         validation.check_job_params(tag, {**echo, **params}, input_tree)
         return Job(
             job_id=new_id(FAMILY_JOB_PREFIX[family]),
@@ -127,6 +130,18 @@ class JobService:
         if tag in PARAMS_OPTIONAL:
             return {tag: {}}
         raise invalid_argument(f"Operation.TemplateId or Operation.{tag} is required for a {tag} job.")
+
+    def _expand_styles(self, ctx: BucketContext, params: Tree) -> Tree:
+        """The rule with its styles expanded now, so a later edit of a style leaves queued jobs as sent."""
+        pic = params.get(Tag.PIC_PROCESS)
+        rule = text(params, Tag.PIC_PROCESS, "ProcessRule")
+        if not isinstance(pic, dict) or "style" not in rule:
+            return params
+        try:
+            expanded = expand_styles(rule, StyleService(self.store).lookup(ctx))
+        except CIError as exc:
+            raise invalid_argument(f"Operation.PicProcess.ProcessRule: {exc.message}") from exc
+        return {**params, Tag.PIC_PROCESS: {**pic, "ProcessRule": expanded}}
 
     # -- read ---------------------------------------------------------------------------------
 

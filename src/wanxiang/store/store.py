@@ -12,6 +12,7 @@ from wanxiang.store.db import migrate, open_engine
 from wanxiang.store.executions import ExecutionStore
 from wanxiang.store.jobs import JobStore
 from wanxiang.store.queues import QueueStore
+from wanxiang.store.styles import StyleStore
 from wanxiang.store.templates import TemplateStore
 from wanxiang.store.workflows import WorkflowStore
 
@@ -26,6 +27,7 @@ class Store:
     batches: BatchStore = field(init=False)
     workflows: WorkflowStore = field(init=False)
     executions: ExecutionStore = field(init=False)
+    styles: StyleStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.jobs = JobStore(self.engine)
@@ -35,6 +37,7 @@ class Store:
         self.batches = BatchStore(self.engine)
         self.workflows = WorkflowStore(self.engine)
         self.executions = ExecutionStore(self.engine)
+        self.styles = StyleStore(self.engine)
 
     @classmethod
     def open(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import wanxiang.store.schema_flows  # noqa: F401
+import wanxiang.store.schema_styles  # noqa: F401
 from wanxiang.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
