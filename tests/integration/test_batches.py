@@ -12,6 +12,7 @@ from wanxiang.model.job import JobState
 from wanxiang.model.times import format_time
 from wanxiang.storage.memory import MemoryStorage
 from wanxiang.store.jobs import JobFilter
+from wanxiang.store.paging import PageWindow
 from wanxiang.store.store import Store
 
 BUCKET = "batch-1250000000"
@@ -66,6 +67,6 @@ def test_batch_over_1000_objects_processes_exactly_those_in_prefix_and_time_inte
     assert sorted(o.key for o in outputs) == sorted(f"out/mid-{i:03}_{batch.job_id}.png" for i in range(MID))
     with flows.storage.open(BUCKET, outputs[0].key) as fh:
         assert size(fh.read()) == (8, 16)
-    children, _ = store.jobs.list(BUCKET, JobFilter(inventory_trigger_job_id=batch.job_id, size=100))
+    children, _ = store.jobs.list(BUCKET, JobFilter(inventory_trigger_job_id=batch.job_id, window=PageWindow(size=100)))
     assert len(children) == 100 and all(c.operation["UserData"] == "batch" for c in children)
     assert len(store.batches.items(batch.job_id)) == MID

@@ -9,6 +9,7 @@ from wanxiang.model import times
 from wanxiang.model.ids import new_id
 from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.store.jobs import JobFilter
+from wanxiang.store.paging import PageWindow
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 
@@ -95,10 +96,10 @@ def test_keyset_pages_are_stable_when_jobs_arrive_between_pages(store: Store) ->
     jobs = [make_job() for _ in range(7)]
     for job in jobs:
         store.jobs.insert([job])
-    page1, token = store.jobs.list(BUCKET, JobFilter(size=3))
+    page1, token = store.jobs.list(BUCKET, JobFilter(window=PageWindow(size=3)))
     store.jobs.insert([make_job(), make_job()])
-    page2, token2 = store.jobs.list(BUCKET, JobFilter(size=3, next_token=token))
-    page3, token3 = store.jobs.list(BUCKET, JobFilter(size=3, next_token=token2))
+    page2, token2 = store.jobs.list(BUCKET, JobFilter(window=PageWindow(size=3, next_token=token)))
+    page3, token3 = store.jobs.list(BUCKET, JobFilter(window=PageWindow(size=3, next_token=token2)))
     seen = [j.job_id for j in page1 + page2 + page3]
     assert seen == [j.job_id for j in reversed(jobs)]
     assert token3 == ""
@@ -110,7 +111,7 @@ def test_filters_by_input_object_and_state(store: Store) -> None:
     store.jobs.insert([a, b])
     assert [j.job_id for j in store.jobs.list(BUCKET, JobFilter(input_object="b.png"))[0]] == [b.job_id]
     store.jobs.cancel(BUCKET, a.job_id, times.now())
-    assert [j.job_id for j in store.jobs.list(BUCKET, JobFilter(states=["Cancel"]))[0]] == [a.job_id]
+    assert [j.job_id for j in store.jobs.list(BUCKET, JobFilter(window=PageWindow(states=["Cancel"])))[0]] == [a.job_id]
     assert store.jobs.list("other-1250000000", JobFilter())[0] == []
 
 

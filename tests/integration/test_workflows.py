@@ -16,6 +16,7 @@ from wanxiang.model.workflow import validate_topology
 from wanxiang.services.workflows import UploadEvent
 from wanxiang.storage.memory import MemoryStorage
 from wanxiang.store.executions import ExecutionFilter
+from wanxiang.store.paging import PageWindow
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.schema import callbacks as callbacks_table
 from wanxiang.store.store import Store
@@ -59,7 +60,7 @@ def upload(flows: Flows, key: str, request_id: str = "req-1", data: bytes | None
 
 
 def runs_of(flows: Flows, workflow_id: str) -> list[Any]:
-    return flows.store.executions.list(BUCKET, ExecutionFilter(workflow_id=workflow_id, size=100))[0]
+    return flows.store.executions.list(BUCKET, ExecutionFilter(workflow_id=workflow_id, window=PageWindow(size=100)))[0]
 
 
 def all_settled(flows: Flows, workflow_id: str) -> bool:
@@ -169,7 +170,7 @@ def test_a_batch_of_type_workflow_starts_one_run_per_object(store: Store) -> Non
 
     done = flows.batches.get(flows.ctx, batch.job_id)
     assert done is not None and done.state == JobState.SUCCESS and "10 objects: 10 succeeded" in done.message
-    runs = flows.store.executions.list(BUCKET, ExecutionFilter(workflow_id=workflow_id, batch_id=batch.job_id, size=100))[0]
+    runs = flows.store.executions.list(BUCKET, ExecutionFilter(workflow_id=workflow_id, batch_id=batch.job_id, window=PageWindow(size=100)))[0]
     assert sorted(r.object_key for r in runs) == sorted(f"in/{i}.png" for i in range(10))
     assert len(flows.storage.list(BUCKET, prefix="out/").objects) == 10
 

@@ -68,7 +68,7 @@ class BatchService:
         return self.store.batches.get(ctx.bucket_id, job_id.strip())
 
     def list(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Batch], str]:
-        common = parse_list_common(params)
+        window = parse_list_common(params)
         p = {k.lower(): v for k, v in params.items() if v != ""}
         kind = p.get("type")
         if kind and kind not in {t.value for t in BatchType}:
@@ -78,12 +78,7 @@ class BatchService:
             name=p.get("name"),
             job_id=p.get("jobid"),
             workflow_id=p.get("workflowid"),
-            states=common.states,
-            start_creation=common.start_creation,
-            end_creation=common.end_creation,
-            ascending=common.ascending,
-            size=common.size,
-            next_token=common.next_token,
+            window=window,
         )
         return self.store.batches.list(ctx.bucket_id, flt)
 

@@ -175,18 +175,12 @@ def _no_output_needed(tag: str, operation: Tree) -> bool:
 
 def parse_job_filter(params: Mapping[str, str], path_family: str = "jobs") -> JobFilter:
     """The list filters of the seed, from query parameters looked up case-insensitively."""
-    common = parse_list_common(params)
     p = {k.lower(): v for k, v in params.items() if v != ""}
     return JobFilter(
         tag=p.get("tag") or FAMILY_DEFAULT_TAG.get(path_family),
         queue_id=p.get("queueid"),
-        states=common.states,
         workflow_id=p.get("workflowid"),
         inventory_trigger_job_id=p.get("inventorytriggerjobid"),
         input_object=p.get("inputobject"),
-        start_creation=common.start_creation,
-        end_creation=common.end_creation,
-        ascending=common.ascending,
-        size=common.size,
-        next_token=common.next_token,
+        window=parse_list_common(params),
     )

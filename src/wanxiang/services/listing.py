@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from wanxiang.model import times
 from wanxiang.model.errors import invalid_argument
 from wanxiang.model.job import ALL_STATES
 from wanxiang.store.codec import decode_token
+from wanxiang.store.paging import PageWindow
 
 MAX_PAGE = 100
 JOB_STATES = tuple(state.value for state in ALL_STATES)
 
 
-@dataclass(frozen=True)
-class ListCommon:
-    states: list[str]
-    start_creation: datetime | None
-    end_creation: datetime | None
-    ascending: bool
-    size: int
-    next_token: str | None
-
-
-def parse_list_common(params: Mapping[str, str], states: Sequence[str] = JOB_STATES) -> ListCommon:
+def parse_list_common(params: Mapping[str, str], states: Sequence[str] = JOB_STATES) -> PageWindow:
+    """The window every keyset list shares, from query parameters looked up case-insensitively."""
     p = {k.lower(): v for k, v in params.items() if v != ""}
     order = p.get("orderbytime", "Desc")
     if order not in ("Desc", "Asc"):
@@ -43,7 +34,7 @@ def parse_list_common(params: Mapping[str, str], states: Sequence[str] = JOB_STA
             decode_token(token)
         except (ValueError, UnicodeDecodeError) as exc:
             raise invalid_argument(f"nextToken {token!r} is not a token this server issued.") from exc
-    return ListCommon(
+    return PageWindow(
         states=[] if "All" in wanted else wanted,
         start_creation=time_param(p, "startcreationtime", "startCreationTime"),
         end_creation=time_param(p, "endcreationtime", "endCreationTime"),

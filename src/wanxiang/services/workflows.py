@@ -152,7 +152,7 @@ class WorkflowService:
         return started
 
     def list_executions(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Execution], str]:
-        common = parse_list_common(params, states=("Running", "Success", "Failed", "Cancel"))
+        window = parse_list_common(params, states=("Running", "Success", "Failed", "Cancel"))
         p = {k.lower(): v for k, v in params.items() if v != ""}
         workflow_id = p.get("workflowid", "")
         if not workflow_id:
@@ -161,12 +161,7 @@ class WorkflowService:
             workflow_id=workflow_id,
             name=p.get("name"),
             batch_id=p.get("jobid"),
-            states=common.states,
-            start_creation=common.start_creation,
-            end_creation=common.end_creation,
-            ascending=common.ascending,
-            size=common.size,
-            next_token=common.next_token,
+            window=window,
         )
         return self.store.executions.list(ctx.bucket_id, flt)
 

@@ -25,7 +25,7 @@ from wanxiang.store.codec import dumps, from_us, to_us
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.executions import ExecutionStart, cancel_execution_rows, write_execution
 from wanxiang.store.jobs import NOTIFY_CHANNEL, job_row
-from wanxiang.store.paging import keyset_page
+from wanxiang.store.paging import PageWindow, keyset_page
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.schema_flows import batch_items, batches, executions
 from wanxiang.store.tx import read, write
@@ -40,12 +40,7 @@ class BatchFilter:
     name: str | None = None
     job_id: str | None = None
     workflow_id: str | None = None
-    states: Sequence[str] = ()
-    start_creation: datetime | None = None
-    end_creation: datetime | None = None
-    ascending: bool = False
-    size: int = 10
-    next_token: str | None = None
+    window: PageWindow = PageWindow()
 
 
 @dataclass(frozen=True)
@@ -128,10 +123,7 @@ class BatchStore:
                               (b.c.workflow_id, flt.workflow_id)):
             if value:
                 conds.append(column == value)
-        rows, token = keyset_page(
-            self.engine, b, conds, states=flt.states, start=flt.start_creation, end=flt.end_creation,
-            ascending=flt.ascending, size=flt.size, next_token=flt.next_token,
-        )
+        rows, token = keyset_page(self.engine, b, conds, flt.window)
         return [row_to_batch(r) for r in rows], token
 
     def cancel(self, bucket_id: str, job_id: str, now: datetime) -> Batch | None:

@@ -25,7 +25,7 @@ from wanxiang.model.workflow import Execution
 from wanxiang.store.codec import dumps, from_us, row_to_job, to_us
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.jobs import NOTIFY_CHANNEL, PendingCallback, job_row
-from wanxiang.store.paging import keyset_page
+from wanxiang.store.paging import PageWindow, keyset_page
 from wanxiang.store.schema import callbacks as callbacks_table
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.schema_flows import execution_tasks, executions
@@ -49,12 +49,7 @@ class ExecutionFilter:
     workflow_id: str
     name: str | None = None
     batch_id: str | None = None
-    states: Sequence[str] = ()
-    start_creation: datetime | None = None
-    end_creation: datetime | None = None
-    ascending: bool = False
-    size: int = 10
-    next_token: str | None = None
+    window: PageWindow = PageWindow()
 
 
 def row_to_execution(row: Any) -> Execution:
@@ -146,10 +141,7 @@ class ExecutionStore:
             conds.append(e.c.object_key == flt.name)
         if flt.batch_id:
             conds.append(e.c.batch_id == flt.batch_id)
-        rows, token = keyset_page(
-            self.engine, e, conds, states=flt.states, start=flt.start_creation, end=flt.end_creation,
-            ascending=flt.ascending, size=flt.size, next_token=flt.next_token,
-        )
+        rows, token = keyset_page(self.engine, e, conds, flt.window)
         return [row_to_execution(r) for r in rows], token
 
     def tasks(self, run_id: str) -> dict[str, Job]:

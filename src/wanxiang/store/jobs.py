@@ -37,7 +37,7 @@ from wanxiang.model.tree import Tree
 from wanxiang.store import schema
 from wanxiang.store.codec import dumps, job_body, row_to_job, to_us
 from wanxiang.store.db import is_sqlite
-from wanxiang.store.paging import keyset_page
+from wanxiang.store.paging import PageWindow, keyset_page
 from wanxiang.store.tx import Tx, write
 
 CallbackPlan = Callable[[Job], list["PendingCallback"]]
@@ -50,15 +50,10 @@ j = schema.jobs
 class JobFilter:
     tag: str | None = None
     queue_id: str | None = None
-    states: Sequence[str] = ()
     workflow_id: str | None = None
     inventory_trigger_job_id: str | None = None
     input_object: str | None = None
-    start_creation: datetime | None = None
-    end_creation: datetime | None = None
-    ascending: bool = False
-    size: int = 10
-    next_token: str | None = None
+    window: PageWindow = PageWindow()
 
 
 @dataclass(frozen=True)
@@ -212,10 +207,7 @@ class JobStore:
             conds.append(j.c.inventory_trigger_job_id == flt.inventory_trigger_job_id)
         if flt.input_object:
             conds.append(j.c.input_object == flt.input_object)
-        rows, token = keyset_page(
-            self.engine, j, conds, states=flt.states, start=flt.start_creation, end=flt.end_creation,
-            ascending=flt.ascending, size=flt.size, next_token=flt.next_token,
-        )
+        rows, token = keyset_page(self.engine, j, conds, flt.window)
         return [row_to_job(r) for r in rows], token
 
     def cancel(self, bucket_id: str, job_id: str, now: datetime) -> CancelOutcome:
