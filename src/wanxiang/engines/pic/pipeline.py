@@ -7,7 +7,7 @@ encoding operations (format, quality, interlace, strip, size-limit) asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +59,7 @@ from wanxiang.engines.pic.rule import RuleError, parse_rule
 from wanxiang.engines.pic.watermark import apply_watermark
 from wanxiang.model.errors import JobFailure
 
-__all__ = ["PixelLimits", "ProcessedImage", "process_image"]
+__all__ = ["PixelLimits", "ProcessedImage", "process_image", "process_operations"]
 
 ReadObject = Callable[[str], bytes]
 _ENCODING_OPS = (Format, Quality, Interlace, Strip, SizeLimit, IgnoreError)
@@ -95,12 +95,24 @@ def process_image(
     limits: PixelLimits = DEFAULT_LIMITS,
 ) -> ProcessedImage:
     """Apply ``rule`` to the image ``data``; raise JobFailure(code, message) when it cannot."""
-    operations = _parse(rule)
+    return process_operations(data, _parse(rule), read_object=read_object, limits=limits)
+
+
+def process_operations(
+    data: bytes,
+    operations: Sequence[Operation],
+    *,
+    read_object: ReadObject | None = None,
+    limits: PixelLimits = DEFAULT_LIMITS,
+) -> ProcessedImage:
+    """Apply a parsed rule (its styles expanded) to the image bytes in hand."""
+    if any(isinstance(op, Style) for op in operations):
+        raise JobFailure("InvalidArgument", "styles are not supported")
     ignore_error = any(isinstance(op, IgnoreError) for op in operations)
     source = probe(data)
     try:
         check_limits(source, limits)
-        return _process(data, source, operations, _Context(source, limits, read_object))
+        return _process(data, source, list(operations), _Context(source, limits, read_object))
     except JobFailure as failure:
         if ignore_error and failure.code in _IGNORABLE:
             return _original(data, source)
@@ -111,12 +123,9 @@ def process_image(
 
 def _parse(rule: str) -> list[Operation]:
     try:
-        operations = parse_rule(rule)
+        return parse_rule(rule)
     except RuleError as error:
         raise JobFailure("InvalidArgument", error.message) from None
-    if any(isinstance(op, Style) for op in operations):
-        raise JobFailure("InvalidArgument", "styles are not supported")
-    return operations
 
 
 def _process(data: bytes, source: SourceInfo, operations: list[Operation], ctx: _Context) -> ProcessedImage:
