@@ -12,7 +12,7 @@ from typing import Any
 from wanxiang.app import App
 from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.config import Settings
-from wanxiang.store.jobs import NOTIFY_CHANNEL
+from wanxiang.store.queue import NOTIFY_CHANNEL
 from wanxiang.store.store import Store
 from wanxiang.worker.wake import ListenWaiter, PollWaiter, Waiter
 
