@@ -7,6 +7,7 @@ finish it.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -22,6 +23,7 @@ from wanxiang.model.errors import JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
 from wanxiang.storage.base import ObjectStorage
+from wanxiang.store.codec import dumps, from_us, to_us
 from wanxiang.store.queue import Claim
 from wanxiang.store.store import Store
 from wanxiang.worker.jobio import StorageJobIO
@@ -145,9 +147,18 @@ class Worker:
 
 
 def _finished(job: Job, end: datetime, state: JobState, code: str, message: str, result: Tree) -> Job:
-    """``job`` as ``JobQueue.finish`` records it (see the finish statement in store/queue.sql)."""
+    """``job`` as ``JobQueue.finish`` records it (the finish statement in store/queue.sql), in the
+    store's own forms: its times in whole microseconds, its result as JSON reads back."""
     progress = 100 if state == JobState.SUCCESS else None
-    return replace(job, state=state, code=code, message=message, result=result, end_time=end, progress=progress)
+    return replace(
+        job,
+        state=state,
+        code=code,
+        message=message,
+        result=json.loads(dumps(result)),
+        end_time=from_us(to_us(end)),
+        progress=progress,
+    )
 
 
 def _output_of(job: Job) -> dict[str, object]:
