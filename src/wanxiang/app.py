@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from wanxiang.api import batch_routes, ci_routes, object_routes, pic_routes, style_routes, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
+from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.config import Settings
 from wanxiang.services.batches import BatchService
 from wanxiang.services.jobs import JobService
@@ -118,6 +119,16 @@ class App:
     def worker(self, waiter: Waiter, lease_seconds: float | None = None) -> Worker:
         lease = self.settings.lease_seconds if lease_seconds is None else lease_seconds
         return Worker(self.store, self.storage, waiter, lease_seconds=lease, side_tasks=self.side_tasks())
+
+    # -- either side ------------------------------------------------------------------------------
+
+    def deliverer(self) -> Deliverer:
+        """Delivery of the callback outbox, with the server's policy for private addresses."""
+        return Deliverer(
+            self.store.callbacks,
+            allow_private=self.settings.allow_private_callbacks,
+            backoff_seconds=self.settings.callback_backoff_seconds,
+        )
 
     def close(self) -> None:
         self.store.close()

@@ -93,11 +93,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         storage_url=args.storage_url,
         workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
         lease_seconds=args.lease_seconds,
+        allow_private_callbacks=args.allow_private_callbacks,
+        callback_backoff_seconds=args.callback_backoff,
     )
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
-        settings.allow_private_callbacks = args.allow_private_callbacks
     return settings
 
 
@@ -131,7 +132,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     app = _open(settings, args.database_schema)
     pool = WorkerPool(_spec(settings, args), settings.workers)
     app.store.jobs.wake_hooks.append(pool.ring)
-    callbacks = CallbackThread(app.store, settings.allow_private_callbacks, args.callback_backoff)
+    callbacks = CallbackThread(app)
     pool.start()
     callbacks.start()
     config = uvicorn.Config(app.http(), host=settings.host, port=settings.port, log_level="warning", access_log=False,
@@ -171,7 +172,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     app = _open(settings, args.database_schema)
     pool = WorkerPool(_spec(settings, args), settings.workers)
-    callbacks = CallbackThread(app.store, allow_private=args.allow_private_callbacks, backoff_seconds=args.callback_backoff)
+    callbacks = CallbackThread(app)
     pool.start()
     callbacks.start()
     stop = threading.Event()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from wanxiang.app import App
-from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.config import Settings
 from wanxiang.store.queue import NOTIFY_CHANNEL
 from wanxiang.store.store import Store
@@ -105,9 +104,11 @@ class WorkerPool:
 
 
 class CallbackThread:
-    def __init__(self, store: Store, allow_private: bool, backoff_seconds: float) -> None:
+    """Delivers the callback outbox of the App's store until shut down."""
+
+    def __init__(self, app: App) -> None:
         self.stop = threading.Event()
-        self.deliverer = Deliverer(store.callbacks, allow_private=allow_private, backoff_seconds=backoff_seconds)
+        self.deliverer = app.deliverer()
         self.thread = threading.Thread(target=self.deliverer.run, args=(self.stop,), name="callbacks", daemon=True)
 
     def start(self) -> None:
