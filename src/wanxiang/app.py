@@ -14,7 +14,7 @@ from typing import Literal
 
 from starlette.applications import Starlette
 
-from wanxiang.api import batch_routes, ci_routes, object_routes, pic_routes, style_routes, workflow_routes
+from wanxiang.api import batch_routes, ci_routes, object_routes, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
@@ -100,7 +100,7 @@ class App:
         ci_routes.register(router, self)
         batch_routes.register(router, self)
         workflow_routes.register(router, self)
-        object_routes.register(router, self, pic=pic_routes.PicRoutes(self), styles=style_routes.StyleRoutes(self))
+        object_routes.register(router, self)  # with styles, image processing and workflow triggers
         return create_app(self.settings, router)
 
     # -- the worker side --------------------------------------------------------------------------

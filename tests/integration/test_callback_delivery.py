@@ -45,9 +45,9 @@ def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: 
         for url in targets:
             job = make_job()
             store.jobs.insert([job])
-            claim = store.queue.claim(times.now(), 30)
+            claim = store.job_queue.claim(times.now(), 30)
             assert claim is not None
-            store.queue.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
+            store.job_queue.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
                                callbacks=[PendingCallback("TaskFinish", url, "application/xml", "<x/>")])
             job_ids.append(claim.job.job_id)
         deliverer = Deliverer(store.callbacks, transport=HttpTransport(timeout=2), allow_private=False)
@@ -60,9 +60,9 @@ def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: 
         # The same outbox, with private targets allowed (as tests and closed networks do), delivers.
         job = make_job()
         store.jobs.insert([job])
-        claim = store.queue.claim(times.now(), 30)
+        claim = store.job_queue.claim(times.now(), 30)
         assert claim is not None
-        store.queue.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
+        store.job_queue.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
                            callbacks=[PendingCallback("TaskFinish", targets[0], "application/xml", "<x/>")])
         Deliverer(store.callbacks, transport=HttpTransport(timeout=2), allow_private=True).deliver_due()
         assert canary.hits == 1

@@ -19,10 +19,10 @@ def test_a_worker_that_runs_some_tags_claims_only_jobs_of_those_tags(store: Stor
     fresh(store)
     picture, speech = make_job(), replace(make_job(level=1), tag="SpeechRecognition")
     store.jobs.insert([picture, speech])
-    first = store.queue.claim(times.now(), 30, tags=["PicProcess"])
+    first = store.job_queue.claim(times.now(), 30, tags=["PicProcess"])
     assert first is not None and first.job.job_id == picture.job_id
-    assert store.queue.claim(times.now(), 30, tags=["PicProcess", "Animation"]) is None
-    rest = store.queue.claim(times.now(), 30)
+    assert store.job_queue.claim(times.now(), 30, tags=["PicProcess", "Animation"]) is None
+    rest = store.job_queue.claim(times.now(), 30)
     assert rest is not None and rest.job.job_id == speech.job_id
 
 
@@ -30,11 +30,11 @@ def test_callbacks_prepared_for_a_finish_are_queued_only_when_the_finish_counts(
     fresh(store)
     job = make_job()
     store.jobs.insert([job])
-    claim = store.queue.claim(times.now(), 30)
+    claim = store.job_queue.claim(times.now(), 30)
     assert claim is not None
     owed = [PendingCallback("TaskFinish", "https://hook.example.com/done", "application/xml", "<Response/>")]
-    assert store.queue.finish(job.job_id, "not-the-lease", times.now(), JobState.SUCCESS, "Success", "", {}, owed) is None
-    done = store.queue.finish(job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {}, owed)
+    assert store.job_queue.finish(job.job_id, "not-the-lease", times.now(), JobState.SUCCESS, "Success", "", {}, owed) is None
+    done = store.job_queue.finish(job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {}, owed)
     assert done is not None and done.state == JobState.SUCCESS and done.progress == 100
     with store.engine.connect() as conn:
         queued = conn.execute(select(callbacks.c.job_id, callbacks.c.url, callbacks.c.payload)).all()

@@ -35,8 +35,8 @@ CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def register(router: Router, app: App, *, pic: PicRoutes, styles: StyleRoutes) -> None:
-    objects = _ObjectRoutes(app, pic, styles)
+def register(router: Router, app: App) -> None:
+    objects = _ObjectRoutes(app)
     router.fallback.update(
         {
             "GET": objects.get,
@@ -75,11 +75,11 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
 
 
 class _ObjectRoutes:
-    def __init__(self, app: App, pic: PicRoutes, styles: StyleRoutes) -> None:
+    def __init__(self, app: App) -> None:
         self.app = app
         self.storage = app.storage
-        self.pic = pic
-        self.styles = styles
+        self.pic = PicRoutes(app)
+        self.styles = StyleRoutes(app)
 
     # -- bucket level ----------------------------------------------------------------------------
 

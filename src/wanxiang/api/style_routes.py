@@ -2,7 +2,8 @@
 that name a style after the ``!`` separator (``GET /photo.jpg!thumb``).
 
 ``GET /key?style/<name>`` and ``style/<name>`` in Pic-Operations or jobs expand where those rules
-are read (pic_routes, JobService); this module adds what only styles have.
+are read (PicProcessing, JobService); this module adds what only styles have. The object routes
+ask it first, by name.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class StyleRoutes:
         self.pic = app.pic
 
     def bucket_styles(self, req: ApiRequest) -> Response | None:
+        """``PUT/GET/DELETE /?style``; None for any other request."""
         if req.path != "/" or not req.has_flag("style"):
             return None
         if req.method == "PUT":

@@ -22,7 +22,7 @@ from wanxiang.store.workflows import WorkflowStore
 class Store:
     engine: Engine
     jobs: JobStore = field(init=False)  # the API side of the jobs table
-    queue: JobQueue = field(init=False)  # the worker side: claim, renew, finish, release
+    job_queue: JobQueue = field(init=False)  # the worker side: claim, renew, finish, release
     queues: QueueStore = field(init=False)
     templates: TemplateStore = field(init=False)
     callbacks: CallbackStore = field(init=False)
@@ -33,7 +33,7 @@ class Store:
 
     def __post_init__(self) -> None:
         self.jobs = JobStore(self.engine)
-        self.queue = JobQueue(self.engine)
+        self.job_queue = JobQueue(self.engine)
         self.queues = QueueStore(self.engine, wake_hooks=self.jobs.wake_hooks)
         self.templates = TemplateStore(self.engine)
         self.callbacks = CallbackStore(self.engine)

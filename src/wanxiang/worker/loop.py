@@ -68,7 +68,7 @@ class Worker:
         now = time.monotonic()
         if now - self._last_reap >= self.reap_every:
             self._last_reap = now
-            released = self.store.queue.release_expired(times.now())
+            released = self.store.job_queue.release_expired(times.now())
             if released:
                 log.warning("released %d job(s) whose worker stopped renewing its lease", released)
         did_side_work = False
@@ -77,7 +77,7 @@ class Worker:
             for task in self.side_tasks:
                 did_side_work = task() or did_side_work
             self._side_busy = did_side_work
-        claim = self.store.queue.claim(times.now(), self.lease_seconds)
+        claim = self.store.job_queue.claim(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
         self._run(claim)
@@ -92,7 +92,7 @@ class Worker:
         def heartbeat() -> None:
             interval = self.lease_seconds / 3
             while not done.wait(interval):
-                if not self.store.queue.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
+                if not self.store.job_queue.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
                     lost.set()
                     return
 
@@ -120,7 +120,7 @@ class Worker:
         # The notifications are rendered here, from the job as finish will record it, so that the
         # store only writes them (in the same transaction as the outcome).
         callbacks = task_finish_callbacks(_finished(job, end, state, code, message, result), queue)
-        finished = self.store.queue.finish(
+        finished = self.store.job_queue.finish(
             job.job_id, claim.lease_token, end, state, code, message, result, callbacks=callbacks
         )
         if finished is not None and self.on_finished is not None:
