@@ -19,6 +19,7 @@ from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.config import Settings
+from wanxiang.ops.health import Readiness, database_check, queue_depth, storage_check
 from wanxiang.services.batches import BatchService
 from wanxiang.services.jobs import JobService
 from wanxiang.services.pic_processing import PicProcessing
@@ -94,14 +95,17 @@ class App:
 
     # -- the API side -----------------------------------------------------------------------------
 
-    def http(self) -> Starlette:
-        """The HTTP app: the CI routes, then the object routes with their image features."""
+    def http(self, readiness: Readiness | None = None) -> Starlette:
+        """The HTTP app: the CI routes, then the object routes with their image features; the
+        operator's routes answer ``readiness`` (by default: the database and the storage)."""
+        if readiness is None:
+            readiness = Readiness({"database": database_check(self.store), "storage": storage_check(self.storage)})
         router = Router()
         ci_routes.register(router, self)
         batch_routes.register(router, self)
         workflow_routes.register(router, self)
         object_routes.register(router, self)  # with styles, image processing and workflow triggers
-        return create_app(self.settings, router)
+        return create_app(self.settings, router, readiness, lambda: queue_depth(self.store))
 
     # -- the worker side --------------------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""The ``wanxiang`` command: ``serve`` (API + embedded workers), ``worker`` (workers alone), ``doctor``."""
+"""The ``wanxiang`` command: ``serve`` (API + embedded workers), ``worker`` (workers alone), ``doctor``.
+
+Every option also comes from an environment variable (the command line wins); both are read in
+one place, ``wanxiang.options``, so that a bad value is reported by the name the operator used.
+A mistake at start-up is one line on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -6,196 +11,237 @@ import argparse
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from wanxiang.config import Settings, load_credentials
+from wanxiang.config import ConfigError, Settings, load_credentials
+from wanxiang.ops import startup
+from wanxiang.ops.lifecycle import Stopper
+from wanxiang.ops.logs import add_secrets, configure
+from wanxiang.options import COMMON, DOCTOR, SERVE, WORKER, add_options, resolve
 
 if TYPE_CHECKING:
     from wanxiang.app import App
     from wanxiang.server import WorkerSpec
 
 log = logging.getLogger("wanxiang")
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", default=os.environ.get("WANXIANG_DATA_DIR", "./data"), help="default ./data")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("WANXIANG_DATABASE_URL", ""),
-        help="SQLAlchemy URL; default SQLite in the data dir (postgresql://... for many machines)",
-    )
-    parser.add_argument(
-        "--database-schema",
-        default=os.environ.get("WANXIANG_DATABASE_SCHEMA") or None,
-        help="PostgreSQL schema to use (created if missing)",
-    )
-    parser.add_argument(
-        "--storage-url",
-        default=os.environ.get("WANXIANG_STORAGE_URL", ""),
-        help="object storage: local:/path (default <data-dir>/objects) or memory:",
-    )
-    parser.add_argument("--log-level", default=os.environ.get("WANXIANG_LOG_LEVEL", "INFO"))
+EXIT_CONFIG = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wanxiang", description="A self-hosted Tencent Cloud Infinite job server.")
+    parser = argparse.ArgumentParser(
+        prog="wanxiang",
+        description="A self-hosted Tencent Cloud Infinite job server. Every option can also be set by the "
+        "environment variable named beside it; the command line wins.",
+    )
+    parser.add_argument("--version", action="version", version=startup.version_line())
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the API and embedded workers")
-    _common(serve)
-    serve.add_argument("--host", default=os.environ.get("WANXIANG_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("WANXIANG_PORT", "8080")))
-    serve.add_argument("--workers", type=int, default=None, help="embedded worker processes (default: CPU count)")
-    serve.add_argument("--region", default=os.environ.get("WANXIANG_REGION", "ap-guangzhou"))
-    serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
-    serve.add_argument("--lease-seconds", type=float, default=30.0)
-    worker = sub.add_parser("worker", help="run workers only (point them at the shared database and storage)")
-    _common(worker)
-    worker.add_argument("--workers", type=int, default=None)
-    worker.add_argument("--lease-seconds", type=float, default=30.0)
-    for command in (serve, worker):
-        command.add_argument(
-            "--allow-private-callbacks",
-            action="store_true",
-            default=os.environ.get("WANXIANG_ALLOW_PRIVATE_CALLBACKS") == "1",
-            help="let callbacks reach private/loopback addresses",
-        )
-        command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
-    sub.add_parser("doctor", help="report which engines, models and language pairs are available")
+    formatter = argparse.RawDescriptionHelpFormatter
+    serve = sub.add_parser("serve", help="run the API and embedded workers", formatter_class=formatter)
+    add_options(serve, COMMON + SERVE)
+    worker = sub.add_parser(
+        "worker", help="run workers only (point them at the shared database and storage)", formatter_class=formatter
+    )
+    add_options(worker, COMMON + WORKER)
+    doctor = sub.add_parser("doctor", help="report which engines, codecs, fonts and models this machine has")
+    add_options(doctor, DOCTOR)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level if hasattr(args, "log_level") else "INFO",
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for noisy in ("alembic", "pyvips", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    if args.command == "doctor":
-        return _doctor()
-    settings = _settings(args)
     try:
+        if args.command == "doctor":
+            values = resolve(args, DOCTOR)
+            return _doctor(bool(values["strict"]))
+        values = resolve(args, COMMON + (SERVE if args.command == "serve" else WORKER))
+        configure(str(values["log_level"]), str(values["log_format"]))
         if args.command == "serve":
-            return _serve(args, settings)
-        return _worker(args, settings)
-    except KeyboardInterrupt:
-        # Ctrl-C before the HTTP server took over its signals: the finally blocks have cleaned up.
-        return 0
+            return _serve(values)
+        return _worker(values)
+    except ConfigError as error:
+        print(f"wanxiang {args.command}: {error}", file=sys.stderr, flush=True)
+        return EXIT_CONFIG
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    data_dir = Path(args.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+def _settings(values: dict[str, object]) -> Settings:
+    data_dir = startup.usable_data_dir(Path(str(values["data_dir"])))
     settings = Settings(
         data_dir=data_dir,
-        database_url=args.database_url,
-        storage_url=args.storage_url,
-        workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
-        lease_seconds=args.lease_seconds,
-        allow_private_callbacks=args.allow_private_callbacks,
-        callback_backoff_seconds=args.callback_backoff,
+        database_url=str(values["database_url"]),
+        storage_url=str(values["storage_url"]),
+        workers=int(values["workers"]) if values["workers"] is not None else (os.cpu_count() or 1),  # type: ignore[call-overload]
+        lease_seconds=float(values["lease_seconds"]),  # type: ignore[arg-type]
+        shutdown_grace=float(values["shutdown_grace"]),  # type: ignore[arg-type]
+        allow_private_callbacks=bool(values["allow_private_callbacks"]),
+        callback_backoff_seconds=float(values["callback_backoff"]),  # type: ignore[arg-type]
     )
-    if args.command == "serve":
-        settings.host, settings.port, settings.region = args.host, args.port, args.region
-        settings.default_bucket = args.default_bucket
+    if "host" in values:
+        settings.host, settings.port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
+        settings.region, settings.default_bucket = str(values["region"]), str(values["default_bucket"])
+        settings.metrics_token = str(values["metrics_token"])
     return settings
 
 
 def _open(settings: Settings, schema: str | None) -> App:
     from wanxiang.app import App
+    from wanxiang.storage.registry import open_storage
     from wanxiang.store.db import create_schema, open_engine
 
-    if schema:
-        engine = open_engine(settings.resolved_database_url())
-        if engine.dialect.name == "postgresql":
-            create_schema(engine, schema)
-        engine.dispose()
-    return App.open(settings, schema=schema)
+    try:
+        open_storage(settings.resolved_storage_url())
+    except Exception as exc:
+        raise startup.storage_failure(settings, exc) from None
+    try:
+        if schema:
+            engine = open_engine(settings.resolved_database_url())
+            if engine.dialect.name == "postgresql":
+                create_schema(engine, schema)
+            engine.dispose()
+        return App.open(settings, schema=schema)
+    except Exception as exc:
+        raise startup.database_failure(settings, exc) from None
 
 
-def _spec(settings: Settings, args: argparse.Namespace) -> WorkerSpec:
+def _spec(settings: Settings, values: dict[str, object]) -> WorkerSpec:
     from wanxiang.server import WorkerSpec
 
-    return WorkerSpec(settings=settings, schema=args.database_schema, log_level=logging.getLogger().level)
+    schema = str(values["database_schema"]) or None
+    return WorkerSpec(settings=settings, schema=schema, log_level=logging.getLogger().level,
+                      log_format=str(values["log_format"]))
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(values: dict[str, object]) -> int:
+    stopper = Stopper()
+    stopper.install()
+    settings = _settings(values)
+    listener = startup.listen(settings.host, settings.port)
+    try:
+        return _serve_on(listener, settings, values, stopper)
+    finally:
+        listener.close()
+
+
+def _serve_on(listener: object, settings: Settings, values: dict[str, object], stopper: Stopper) -> int:
+    from wanxiang.ops.metrics_dir import remove_shared, share_between_processes
+
+    credentials, note = load_credentials(settings.data_dir)
+    settings.credentials = credentials
+    add_secrets(credentials.values())
+    if note:
+        print(note, flush=True)
+    folder = share_between_processes()  # before the metrics are defined, in this process and the workers
+    try:
+        return _run_serve(listener, settings, values, stopper)
+    finally:
+        remove_shared(folder)
+
+
+def _run_serve(listener: object, settings: Settings, values: dict[str, object], stopper: Stopper) -> int:
     import uvicorn
 
+    from wanxiang.ops.health import Readiness, database_check, storage_check
     from wanxiang.server import CallbackThread, WorkerPool
 
-    credentials, generated = load_credentials(settings.data_dir)
-    settings.credentials = credentials
-    if generated:
-        print(generated, flush=True)
-    app = _open(settings, args.database_schema)
-    pool = WorkerPool(_spec(settings, args), settings.workers)
+    app = _open(settings, str(values["database_schema"]) or None)
+    pool = WorkerPool(_spec(settings, values), settings.workers)
     app.store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(app)
-    pool.start()
-    callbacks.start()
-    config = uvicorn.Config(app.http(), host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                            server_header=False)
-    server = uvicorn.Server(config)
+    readiness = Readiness({"database": database_check(app.store), "storage": storage_check(app.storage)})
+    if settings.workers > 0:
+        readiness.checks["workers"] = lambda: "" if pool.alive() else "no worker process is running"
+    server = _uvicorn_server(uvicorn.Config(
+        app.http(readiness), log_level="warning", access_log=False, server_header=False, log_config=None,
+        timeout_graceful_shutdown=int(settings.shutdown_grace) or None,
+    ))
+    stopper.on_stop += [lambda: setattr(server, "should_exit", True), pool.stop_claiming]
+    stopper.on_hurry += [lambda: setattr(server, "force_exit", True), pool.hurry]
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
                 f"(database {app.store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
     try:
-        _run_until_stopped(server, announce)
+        if not stopper.stopping.is_set():
+            pool.start()
+            callbacks.start()
+            _run_until_stopped(server, listener, announce)
     finally:
+        log.info("stopping: %d worker process(es), grace %gs", settings.workers, settings.shutdown_grace)
+        pool.shutdown(settings.shutdown_grace, stopper.hurry)
         callbacks.shutdown()
-        pool.shutdown()
         app.close()
+        log.info("stopped")
     return 0
 
 
-def _run_until_stopped(server: Any, announce: str) -> None:
-    """Run uvicorn; say we are listening only once the socket is bound. A Ctrl-C that lands
-    while uvicorn is still starting is a clean stop too, not a startup failure."""
+def _uvicorn_server(config: object) -> object:
+    """uvicorn's Server without its own signal handling: ``Stopper`` owns SIGTERM and SIGINT (uvicorn
+    would re-raise the signal after its loop and kill the process before the workers are stopped)."""
+    import contextlib
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+            return contextlib.nullcontext()
+
+    return Server(config)  # type: ignore[arg-type]
+
+
+def _run_until_stopped(server: object, listener: object, announce: str) -> None:
+    """Run uvicorn on the socket bound at start; say we are listening once it serves."""
     import asyncio
 
     async def main() -> None:
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
+        serving = asyncio.create_task(server.serve(sockets=[listener]))  # type: ignore[attr-defined]
+        while not server.started and not serving.done():  # type: ignore[attr-defined]
             await asyncio.sleep(0.02)
-        if server.started:
+        if server.started:  # type: ignore[attr-defined]
             print(announce, flush=True)
         await serving
 
     asyncio.run(main())
-    if not server.started and not server.should_exit:
-        raise SystemExit(3)
 
 
-def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from wanxiang.server import CallbackThread, WorkerPool
+def _worker(values: dict[str, object]) -> int:
+    stopper = Stopper()
+    stopper.install()
+    settings = _settings(values)
+    from wanxiang.ops.metrics_dir import remove_shared, share_between_processes
 
-    app = _open(settings, args.database_schema)
-    pool = WorkerPool(_spec(settings, args), settings.workers)
-    callbacks = CallbackThread(app)
-    pool.start()
-    callbacks.start()
-    stop = threading.Event()
+    folder = share_between_processes()
     try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+        from wanxiang.server import CallbackThread, WorkerPool
+
+        app = _open(settings, str(values["database_schema"]) or None)
+        pool = WorkerPool(_spec(settings, values), settings.workers)
+        callbacks = CallbackThread(app)
+        stopper.on_stop.append(pool.stop_claiming)
+        stopper.on_hurry.append(pool.hurry)
+        try:
+            if not stopper.stopping.is_set():
+                pool.start()
+                callbacks.start()
+                print(f"wanxiang worker: {settings.workers} worker process(es) on database {app.store.dialect}",
+                      flush=True)
+                while not stopper.stopping.wait(0.5):
+                    pass
+        finally:
+            pool.shutdown(settings.shutdown_grace, stopper.hurry)
+            callbacks.shutdown()
+            app.close()
     finally:
-        callbacks.shutdown()
-        pool.shutdown()
-        app.close()
+        remove_shared(folder)
     return 0
 
 
-def _doctor() -> int:
-    try:
-        from wanxiang.engines.doctor import report
-    except ImportError:
-        print("engine report unavailable")
-        return 1
-    for line in report():
+def _doctor(strict: bool) -> int:
+    from wanxiang.ops.doctor import report
+
+    lines, missing = report()
+    for line in lines:
         print(line)
-    return 0
+    if missing:
+        print(f"missing for a configured engine: {', '.join(missing)}")
+    return 1 if strict and missing else 0
 
 
 if __name__ == "__main__":

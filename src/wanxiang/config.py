@@ -23,6 +23,8 @@ class Settings:
     allow_private_callbacks: bool = False
     callback_backoff_seconds: float = 5.0  # first retry delay of a failed callback
     lease_seconds: float = 30.0
+    shutdown_grace: float = 30.0  # seconds running jobs (and requests) get to finish at a stop
+    metrics_token: str = ""  # required by /-/metrics when set (and when not listening on loopback)
     clock_skew_seconds: int = 900
     max_body_bytes: int = 1 << 20
     max_object_bytes: int = 5 << 30
@@ -35,22 +37,55 @@ class Settings:
         return self.storage_url or f"local:{(self.data_dir / 'objects').resolve()}"
 
 
+class ConfigError(ValueError):
+    """A setting wanxiang cannot start with; the message names what to change."""
+
+
+def read_keys_file(keys_file: Path) -> dict[str, str]:
+    """``SecretId SecretKey`` pairs, one a line; blank lines and ``#`` comments are skipped."""
+    pairs: dict[str, str] = {}
+    try:
+        lines = keys_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"keys file {keys_file} cannot be read: {exc}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise ConfigError(
+                f"keys file {keys_file} line {number}: expected 'SecretId SecretKey' (two words separated "
+                f"by spaces), found {len(parts)} word(s)"
+            )
+        pairs[parts[0]] = parts[1]
+    return pairs
+
+
 def load_credentials(data_dir: Path, *, generate: bool = True) -> tuple[dict[str, str], str | None]:
     """SecretId -> SecretKey. From WANXIANG_SECRET_ID/KEY, plus a keys file (``id key`` lines) named
     by WANXIANG_KEYS_FILE or ``<data-dir>/credentials``. With none, generate a pair into the data
-    dir (mode 0600); the second value is then a line to print for the user."""
+    dir (mode 0600). The second value is a line to print: where the keys are kept, and the new
+    secret only when it was just generated."""
     pairs: dict[str, str] = {}
     sid, skey = os.environ.get("WANXIANG_SECRET_ID"), os.environ.get("WANXIANG_SECRET_KEY")
+    if bool(sid) != bool(skey):
+        raise ConfigError("WANXIANG_SECRET_ID and WANXIANG_SECRET_KEY must be set together")
+    sources = []
     if sid and skey:
         pairs[sid] = skey
+        sources.append("WANXIANG_SECRET_ID/WANXIANG_SECRET_KEY")
     keys_file = Path(os.environ.get("WANXIANG_KEYS_FILE") or data_dir / "credentials")
     if keys_file.exists():
-        for line in keys_file.read_text().splitlines():
-            parts = line.split()
-            if len(parts) == 2 and not line.lstrip().startswith("#"):
-                pairs[parts[0]] = parts[1]
+        from_file = read_keys_file(keys_file)
+        pairs.update(from_file)
+        if from_file:
+            sources.append(str(keys_file))
+    elif os.environ.get("WANXIANG_KEYS_FILE"):
+        raise ConfigError(f"WANXIANG_KEYS_FILE names {keys_file}, which does not exist")
     if pairs or not generate:
-        return pairs, None
+        return pairs, f"Credentials: {len(pairs)} key pair(s) from {' and '.join(sources)}" if pairs else None
+    if keys_file.exists():
+        raise ConfigError(f"keys file {keys_file} holds no 'SecretId SecretKey' line; add one or delete the file")
     data_dir.mkdir(parents=True, exist_ok=True)
     new_id = "AKID" + secrets.token_hex(16)
     new_key = secrets.token_hex(20)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from wanxiang.app import App
 from wanxiang.config import Settings
+from wanxiang.ops import metrics
+from wanxiang.ops.lifecycle import HURRY, WorkerSignals
+from wanxiang.ops.logs import add_secrets, configure
 from wanxiang.store.queue import NOTIFY_CHANNEL
 from wanxiang.store.store import Store
 from wanxiang.worker.wake import ListenWaiter, PollWaiter, Waiter
@@ -32,28 +38,29 @@ class WorkerSpec:
     settings: Settings
     schema: str | None
     log_level: int
+    log_format: str = "text"
 
 
-def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
-    """Entry point of one worker process: runs jobs until SIGINT/SIGTERM, then finishes its job."""
-    logging.basicConfig(level=spec.log_level, format="%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s")
-    for noisy in ("pyvips", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def worker_process(spec: WorkerSpec, doorbell: Any = None, slots: Any = None, slot: int = -1) -> None:
+    """Entry point of one worker process: runs jobs until told to stop (see ``WorkerSignals``)."""
     stop = threading.Event()
-
-    def _stop(*_: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    holder: list[Any] = []  # the Worker, once built: the signal thread may need to hand its job back
+    signals = WorkerSignals(stop, spec.settings.shutdown_grace, lambda: holder[0].hand_back() if holder else None)
+    signals.start()
+    configure(spec.log_level, spec.log_format)
+    add_secrets(spec.settings.credentials.values())
     # NORMAL (SQLite): a claim or finish lost in a power cut only means the job runs again.
     app = App.open(spec.settings, schema=spec.schema, side="worker", run_migrations=False, synchronous="NORMAL")
     waiter = make_waiter(app.store, spec.settings.resolved_database_url(), spec.schema, doorbell)
     if doorbell is not None:  # jobs this worker creates (batch children, workflow steps) wake the others
         app.store.jobs.wake_hooks.append(doorbell.set)
     worker = app.worker(waiter)
-    log.info("worker %s started", worker.worker_id)
+    holder.append(worker)
+    if slots is not None:
+        slots[slot] = os.getpid()  # tells the parent this worker is up (readiness)
+    log.info("worker %s started (process %d)", worker.worker_id, os.getpid())
     worker.run(stop)
+    log.info("worker %s stopped (process %d)", worker.worker_id, os.getpid())
     app.close()
 
 
@@ -68,36 +75,76 @@ class WorkerPool:
         self.stop = threading.Event()
         self.monitor: threading.Thread | None = None
         self.doorbell = self.ctx.Event()
+        # Slot i holds the pid of worker i once it has opened its App: alive and up, not just forked.
+        self.slots = self.ctx.Array("i", max(count, 1), lock=False)
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        for _ in range(self.count):
-            self.processes.append(self._spawn())
+        with self._lock:
+            for slot in range(self.count):
+                self.processes.append(self._spawn(slot))
         self.monitor = threading.Thread(target=self._watch, name="worker-monitor", daemon=True)
         self.monitor.start()
 
-    def _spawn(self) -> Any:
-        process = self.ctx.Process(target=worker_process, args=(self.spec, self.doorbell), daemon=False)
+    def _spawn(self, slot: int) -> Any:
+        self.slots[slot] = 0
+        process = self.ctx.Process(
+            target=worker_process, args=(self.spec, self.doorbell, self.slots, slot), daemon=False,
+            name=f"wanxiang-worker-{slot}",
+        )
         process.start()
         return process
 
     def _watch(self) -> None:
         while not self.stop.wait(1.0):
-            for i, process in enumerate(self.processes):
-                if not process.is_alive() and not self.stop.is_set():
-                    log.warning("worker process %s exited (%s); starting another", process.pid, process.exitcode)
-                    self.processes[i] = self._spawn()
+            with self._lock:
+                for slot, process in enumerate(self.processes):
+                    if not process.is_alive() and not self.stop.is_set():
+                        log.warning("worker process %s exited (%s); starting another", process.pid, process.exitcode)
+                        metrics.process_exited(process.pid)
+                        self.processes[slot] = self._spawn(slot)
 
-    def shutdown(self, grace: float = 30.0) -> None:
+    def alive(self) -> int:
+        """Worker processes running and up."""
+        return sum(1 for slot, p in enumerate(self.processes) if p.is_alive() and self.slots[slot] == p.pid)
+
+    def _signal(self, sig: int) -> None:
+        for process in self.processes:
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, sig)
+
+    def stop_claiming(self) -> None:
+        """No new claims; running jobs may finish within the grace period (safe in a signal handler)."""
         self.stop.set()
-        for process in self.processes:
-            if process.is_alive():
-                process.terminate()  # SIGTERM: finish the current job, then exit
-        for process in self.processes:
-            process.join(grace)
-            if process.is_alive():
-                process.kill()
-                process.join()
+        self._signal(signal.SIGTERM)
 
+    def hurry(self) -> None:
+        """Hand running jobs back and exit now."""
+        self._signal(HURRY)
+
+    def shutdown(self, grace: float, hurry: threading.Event | None = None) -> None:
+        """Stop every worker process: each finishes its job within ``grace`` seconds, or hands it
+        back; one that does not exit a few seconds after that is killed."""
+        self.stop_claiming()
+        deadline = time.monotonic() + grace + 5.0
+        hurried = False
+        while any(p.is_alive() for p in self.processes):
+            if hurry is not None and hurry.is_set() and not hurried:
+                hurried = True
+                self.hurry()
+                deadline = min(deadline, time.monotonic() + 5.0)
+            if time.monotonic() >= deadline:
+                for process in self.processes:
+                    if process.is_alive():
+                        log.error("worker process %s did not stop; killing it", process.pid)
+                        process.kill()
+                break
+            for process in self.processes:
+                process.join(0.05)
+        for process in self.processes:
+            process.join()
+            metrics.process_exited(process.pid)
 
     def ring(self) -> None:
         self.doorbell.set()

@@ -11,59 +11,56 @@ import logging
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
-from typing import IO
+from collections.abc import Callable
+from typing import IO, Any
 from urllib.parse import parse_qsl, unquote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from wanxiang.api import signature
 from wanxiang.api.digest import check_content_md5
 from wanxiang.api.host import parse_host
+from wanxiang.api.ops_routes import SCOPE_KEY, AccessLog, ops_routes
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import error_response
 from wanxiang.api.router import Router
 from wanxiang.config import Settings
 from wanxiang.model.errors import CIError
+from wanxiang.ops.health import Readiness
 
 log = logging.getLogger("wanxiang.api")
 SPOOL_IN_MEMORY = 8 << 20
 METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 
 
-@dataclass
-class AppState:
-    settings: Settings
-    router: Router
-    ready: bool = True
-
-
 def new_request_id() -> str:
     return base64.b64encode(uuid.uuid4().hex[:24].encode()).decode()
 
 
-def create_app(settings: Settings, router: Router) -> Starlette:
-    state = AppState(settings, router)
-
-    async def healthy(_: Request) -> Response:
-        response = PlainTextResponse("ok" if state.ready else "starting", status_code=200 if state.ready else 503)
-        response.headers["x-ci-request-id"] = new_request_id()
-        return response
-
+def create_app(
+    settings: Settings,
+    router: Router,
+    readiness: Readiness | None = None,
+    depth: Callable[[], Any] | None = None,
+) -> Starlette:
     async def dispatch(request: Request) -> Response:
         request_id = new_request_id()
+        seen = request.scope[SCOPE_KEY] = {"request_id": request_id}  # for the access log
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
         resource = request.url.path
         head = request.method == "HEAD"
         spooled: IO[bytes] | None = None
         try:
             api_request = _api_request(request, raw_path, request_id, settings)
+            seen["bucket"] = api_request.bucket_id
             _authenticate(api_request, raw_path, settings)
             handler, args = router.resolve(request.method, api_request.path)
+            seen["family"] = router.family(api_request.path, handler)
             api_request.route_args = args
             if router.is_object_route(handler) and request.method in ("PUT", "POST"):
                 spooled = await _spool_body(request, settings.max_object_bytes)
@@ -73,8 +70,10 @@ def create_app(settings: Settings, router: Router) -> Starlette:
                 check_content_md5(api_request.body, api_request.header("content-md5"))
             response = await run_in_threadpool(handler, api_request)
         except CIError as error:
+            seen["code"] = error.code
             response = error_response(error, resource=resource, request_id=request_id, head=head)
         except Exception:  # the client gets a CI error, the operator the traceback
+            seen["code"] = "InternalError"
             log.exception("unhandled error on %s %s (request %s)", request.method, resource, request_id)
             response = error_response(
                 CIError(500, "InternalError", "We encountered an internal error. Please try again."),
@@ -91,11 +90,13 @@ def create_app(settings: Settings, router: Router) -> Starlette:
         response.raw_headers = [(_header_case(name), value) for name, value in response.raw_headers]
         return response
 
+    no_depth: Callable[[], Any] = lambda: ({}, 0)  # noqa: E731
     return Starlette(
         routes=[
-            Route("/-/healthy", healthy, methods=["GET", "HEAD"]),
+            *ops_routes(settings, readiness or Readiness(), depth or no_depth),
             Route("/{path:path}", dispatch, methods=METHODS),
-        ]
+        ],
+        middleware=[Middleware(AccessLog, family=router.family)],
     )
 
 

@@ -18,10 +18,21 @@ Handler = Callable[[ApiRequest], Response]
 class Router:
     routes: list[tuple[str, re.Pattern[str], Handler]] = field(default_factory=list)
     fallback: dict[str, Handler] = field(default_factory=dict)
+    # The first path segment of every CI route: the "route family" of logs and metrics.
+    families: set[str] = field(default_factory=set)
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$"
         self.routes.append((method, re.compile(regex), handler))
+        self.families.add(pattern.strip("/").split("/", 1)[0])
+
+    def family(self, path: str, handler: Handler | None = None) -> str:
+        """A bounded name for the kind of request: a CI route's first segment, "bucket" or "object"."""
+        if handler is None or not self.is_object_route(handler):
+            first = path.strip("/").split("/", 1)[0]
+            if first in self.families:
+                return first
+        return "bucket" if path in ("", "/") else "object"
 
     def is_object_route(self, handler: Handler) -> bool:
         return any(handler is h for h in self.fallback.values())

@@ -16,6 +16,8 @@ import httpx
 
 from wanxiang.callbacks.policy import pinned_request, vetted_address
 from wanxiang.model import times
+from wanxiang.ops import metrics
+from wanxiang.ops.logs import event
 from wanxiang.store.callbacks import CallbackStore, DueCallback
 
 log = logging.getLogger("wanxiang.callbacks")
@@ -85,9 +87,17 @@ class Deliverer:
         retry_at = None
         if error and not give_up:
             retry_at = self.clock() + timedelta(seconds=self.backoff_seconds * (2 ** (attempts - 1)))
-        if error:
-            log.warning("callback %s for job %s: attempt %d failed: %s", callback.seq, callback.job_id, attempts, error)
         self.store.record(callback, self.clock(), status, error, retry_at, give_up)
+        metrics.CALLBACK_ATTEMPTS.labels(callback.event).inc()
+        if error:
+            metrics.CALLBACK_FAILURES.labels(callback.event, "true" if give_up else "false").inc()
+        event(
+            log, logging.WARNING if error else logging.INFO,
+            "callback failed" if error else "callback delivered",
+            job_id=callback.job_id, callback=callback.seq, callback_event=callback.event, attempt=attempts,
+            status=status, error=error, retry_in_s=None if retry_at is None else round((retry_at - self.clock()).total_seconds(), 1),
+            given_up=give_up if error else None,
+        )
 
     def run(self, stop: threading.Event, interval: float = 0.2) -> None:
         while not stop.is_set():

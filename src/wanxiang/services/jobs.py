@@ -11,6 +11,7 @@ from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import new_id
 from wanxiang.model.job import FAMILY_JOB_PREFIX, TAG_FAMILY, Job, JobState, QueueFamily, Tag
 from wanxiang.model.tree import Tree, as_list, child, text
+from wanxiang.ops import journal
 from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import parse_list_common
@@ -41,6 +42,7 @@ class JobService:
         self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
         jobs = self.build(ctx, request, path_family=path_family)
         self.store.jobs.insert(jobs)
+        journal.submitted(jobs, via="api")
         return jobs
 
     def build(self, ctx: BucketContext, request: Tree, *, path_family: str = "jobs") -> list[Job]:
@@ -167,6 +169,7 @@ class JobService:
                 f"The job {job_id} is {outcome.state.value if outcome.state else 'unknown'}; "
                 "only Submitted jobs can be canceled.",
             )
+        journal.canceled(ctx.bucket_id, job_id)
 
 
 def _no_output_needed(tag: str, operation: Tree) -> bool:

@@ -56,6 +56,7 @@ def load_queries(*, skip_locked: bool) -> dict[str, str]:
 class Claim:
     job: Job
     lease_token: str
+    attempt: int = 1  # 2 and more: the job was run before and given back
 
 
 @dataclass
@@ -88,7 +89,7 @@ class JobQueue:
             params["tags"] = list(tags)
         with self._single() as conn:
             row = conn.execute(statement, params).first()
-        return Claim(row_to_job(row), token) if row else None
+        return Claim(row_to_job(row), token, int(row.attempts or 1)) if row else None
 
     def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> bool:
         params = {
@@ -137,6 +138,15 @@ class JobQueue:
                 return None
             outbox.enqueue(conn, job_id, callbacks, now_us)
             return row_to_job(row)
+
+    def hand_back(self, job_id: str, token: str) -> bool:
+        """Give a job this token holds back to its queue now (its worker is stopping); False when
+        the token no longer holds it."""
+        with write(self.engine) as conn:
+            handed = bool(conn.execute(self._sql["hand_back"], {"job_id": job_id, "token": token}).rowcount)
+            if handed:
+                notify(conn)
+        return handed
 
     def release_expired(self, now: datetime, max_attempts: int = 5) -> int:
         """Give jobs whose worker stopped renewing back to the queue (or fail them after too many tries)."""

@@ -39,6 +39,14 @@ SET state = :state, end_us = :end, code = :code, message = :message, progress = 
 WHERE jobs.job_id = :job_id AND jobs.lease_owner = :token AND jobs.state = 'Running'
 RETURNING *
 
+-- name: hand_back
+-- A worker that stops before its job ends gives the job back at once, rather than letting its
+-- lease lapse; the attempt does not count towards WorkerLost.
+UPDATE jobs
+SET state = 'Submitted', lease_owner = NULL, lease_expires_us = NULL, progress = NULL,
+    attempts = jobs.attempts - 1
+WHERE jobs.job_id = :job_id AND jobs.lease_owner = :token AND jobs.state = 'Running'
+
 -- name: fail_lost
 -- A job whose worker stopped renewing too many times ends Failed.
 UPDATE jobs

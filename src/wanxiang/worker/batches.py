@@ -16,6 +16,7 @@ from wanxiang.model import times
 from wanxiang.model.batch import Batch, BatchType, in_time_interval, settled_state
 from wanxiang.model.job import JobState
 from wanxiang.model.tree import text
+from wanxiang.ops import journal
 from wanxiang.services.batches import BatchService, time_interval
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.store import Store
@@ -94,6 +95,7 @@ class BatchWalker:
         if stored < 0:
             log.info("batch %s: lease lost or canceled; page not committed", batch.job_id)
         elif stored > 0:
+            journal.submitted((job for child in children for job in child.jobs), via=f"batch {batch.job_id}")
             self.store.jobs.wake()
         return True
 

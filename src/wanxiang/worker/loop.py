@@ -22,6 +22,8 @@ from wanxiang.model import times
 from wanxiang.model.errors import JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
+from wanxiang.ops import metrics
+from wanxiang.ops.logs import event
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.codec import dumps, from_us, to_us
 from wanxiang.store.queue import Claim
@@ -51,8 +53,18 @@ class Worker:
     _last_reap: float = 0.0
     _last_side: float = 0.0
     _side_busy: bool = False
+    # The claim being run, and the lock that makes finishing it and handing it back exclusive.
+    _current: Claim | None = None
+    _holding: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, stop: threading.Event) -> None:
+        metrics.WORKERS.labels("idle").inc()
+        try:
+            self._loop(stop)
+        finally:
+            metrics.WORKERS.labels("idle").dec()
+
+    def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 if self.run_once():
@@ -70,6 +82,7 @@ class Worker:
             self._last_reap = now
             released = self.store.job_queue.release_expired(times.now())
             if released:
+                metrics.JOBS_RELEASED.labels("lease_lapsed").inc(released)
                 log.warning("released %d job(s) whose worker stopped renewing its lease", released)
         did_side_work = False
         if self.side_tasks and (self._side_busy or now - self._last_side >= self.side_task_every):
@@ -80,11 +93,38 @@ class Worker:
         claim = self.store.job_queue.claim(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
-        self._run(claim)
+        with self._holding:
+            self._current = claim
+        metrics.WORKERS.labels("idle").dec()
+        metrics.WORKERS.labels("busy").inc()
+        try:
+            self._run(claim)
+        finally:
+            metrics.WORKERS.labels("busy").dec()
+            metrics.WORKERS.labels("idle").inc()
         return True
+
+    def hand_back(self) -> None:
+        """Give the running job back to its queue now (this worker is stopping before it ends);
+        its outcome, if the engine still ends, is then not recorded by this worker."""
+        with self._holding:
+            claim, self._current = self._current, None
+            if claim is None:
+                return
+            if self.store.job_queue.hand_back(claim.job.job_id, claim.lease_token):
+                metrics.JOBS_RELEASED.labels("handed_back").inc()
+                event(log, logging.INFO, "job handed back", job_id=claim.job.job_id, tag=claim.job.tag,
+                      worker=self.worker_id)
 
     def _run(self, claim: Claim) -> None:
         job = claim.job
+        started = time.monotonic()
+        wait = (job.start_time - job.creation_time).total_seconds() if job.start_time and job.creation_time else None
+        if wait is not None:
+            metrics.QUEUE_WAIT.labels(job.tag).observe(max(0.0, wait))
+        event(log, logging.INFO, "job started", job_id=job.job_id, tag=job.tag, queue=job.queue_id,
+              bucket=job.bucket_id, worker=self.worker_id, attempt=claim.attempt,
+              queue_wait_s=None if wait is None else round(wait, 3))
         lost = threading.Event()
         done = threading.Event()
         progress: list[int | None] = [None]
@@ -120,10 +160,25 @@ class Worker:
         # The notifications are rendered here, from the job as finish will record it, so that the
         # store only writes them (in the same transaction as the outcome).
         callbacks = task_finish_callbacks(_finished(job, end, state, code, message, result), queue)
-        finished = self.store.job_queue.finish(
-            job.job_id, claim.lease_token, end, state, code, message, result, callbacks=callbacks
-        )
-        if finished is not None and self.on_finished is not None:
+        with self._holding:
+            if self._current is not claim:  # handed back meanwhile: no longer ours to finish
+                return
+            self._current = None
+            finished = self.store.job_queue.finish(
+                job.job_id, claim.lease_token, end, state, code, message, result, callbacks=callbacks
+            )
+        duration = time.monotonic() - started
+        if finished is None:
+            event(log, logging.WARNING, "job outcome not recorded: its lease was taken over", job_id=job.job_id,
+                  tag=job.tag, worker=self.worker_id, state=str(state), code=code)
+            return
+        metrics.JOBS_FINISHED.labels(job.tag, str(state), code).inc()
+        metrics.JOB_SECONDS.labels(job.tag).observe(duration)
+        event(log, logging.INFO if state == JobState.SUCCESS else logging.WARNING, "job finished",
+              job_id=job.job_id, tag=job.tag, worker=self.worker_id, state=str(state), code=code,
+              job_message=message[:300] if state != JobState.SUCCESS else None, duration_s=round(duration, 3),
+              callbacks=len(callbacks) or None)
+        if self.on_finished is not None:
             self.on_finished(finished)
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:

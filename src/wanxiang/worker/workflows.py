@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from wanxiang.model import times
 from wanxiang.model.workflow import Execution
+from wanxiang.ops import journal
 from wanxiang.services.runs import RunPlanner
 from wanxiang.store.store import Store
 
@@ -52,6 +53,7 @@ class RunAdvancer:
         steps = self.planner.next_steps(run, tasks)
         if steps:
             added = [self.store.executions.add_task(run.run_id, name, job) for name, job in steps]
+            journal.submitted((job for (_, job), new in zip(steps, added, strict=True) if new), via=f"workflow run {run.run_id}")
             if any(added):
                 self.store.jobs.wake()
             return any(added)

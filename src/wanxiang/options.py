@@ -1,0 +1,145 @@
+"""The command-line options of ``wanxiang``, each with its environment variable and default.
+
+argparse only collects strings here; ``resolve`` converts them, taking the command line first, then
+the environment, then the default, and names the flag or the variable a bad value came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wanxiang.config import ConfigError
+from wanxiang.ops.logs import FORMATS, LEVELS
+
+Convert = Callable[[str], object]
+
+
+def _int_at_least(low: int, high: int | None = None) -> Convert:
+    def convert(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"{low} or more"
+            raise ValueError(f"{value} is out of range ({bound})")
+        return value
+
+    return convert
+
+
+def _seconds(low: float, allow_zero: bool) -> Convert:
+    def convert(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a number of seconds") from None
+        if value != value or value < low or (value == 0 and not allow_zero) or value > 86400:
+            raise ValueError(f"{value:g} is out of range ({'0' if allow_zero else 'more than 0'} to 86400 s)")
+        return value
+
+    return convert
+
+
+def _choice(choices: tuple[str, ...], fold: Callable[[str], str] = str.lower) -> Convert:
+    def convert(raw: str) -> str:
+        value = fold(raw.strip())
+        if value not in choices:
+            raise ValueError(f"{raw!r} is not one of {', '.join(choices)}")
+        return value
+
+    return convert
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{raw!r} is not 1/0, true/false, yes/no or on/off")
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    env: str | None
+    default: object
+    help: str
+    convert: Convert = str
+    shown: str = ""  # the default as --help prints it, when not the value itself
+    switch: bool = False  # takes no value on the command line
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+COMMON: tuple[Option, ...] = (
+    Option("--data-dir", "WANXIANG_DATA_DIR", "./data", "where the SQLite database, objects and keys file live"),
+    Option("--database-url", "WANXIANG_DATABASE_URL", "", "SQLAlchemy URL (postgresql://user@host/db for many machines)",
+           shown="SQLite in the data dir"),
+    Option("--database-schema", "WANXIANG_DATABASE_SCHEMA", "", "PostgreSQL schema to use (created if missing)",
+           shown="none"),
+    Option("--storage-url", "WANXIANG_STORAGE_URL", "", "object storage: local:/path or memory:",
+           shown="local:<data-dir>/objects"),
+    Option("--workers", "WANXIANG_WORKERS", None, "worker processes (0: none, the API only)", _int_at_least(0, 512),
+           shown="CPU count"),
+    Option("--lease-seconds", "WANXIANG_LEASE_SECONDS", 30.0,
+           "a job whose worker stops renewing for this long is run again", _seconds(1, False)),
+    Option("--shutdown-grace", "WANXIANG_SHUTDOWN_GRACE", 30.0,
+           "at SIGTERM/SIGINT, seconds running jobs may take to finish before they are handed back",
+           _seconds(0, True)),
+    Option("--allow-private-callbacks", "WANXIANG_ALLOW_PRIVATE_CALLBACKS", False,
+           "let callbacks reach private and loopback addresses", _flag, shown="off", switch=True),
+    Option("--callback-backoff", "WANXIANG_CALLBACK_BACKOFF", 5.0,
+           "first retry delay of a failed callback (doubled per attempt, 6 attempts)", _seconds(0, False)),
+    Option("--log-level", "WANXIANG_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _choice(LEVELS, str.upper)),
+    Option("--log-format", "WANXIANG_LOG_FORMAT", "text", "text, or json: one JSON object a line", _choice(FORMATS)),
+)
+SERVE: tuple[Option, ...] = (
+    Option("--host", "WANXIANG_HOST", "127.0.0.1", "address to listen on"),
+    Option("--port", "WANXIANG_PORT", 8080, "port to listen on", _int_at_least(1, 65535)),
+    Option("--region", "WANXIANG_REGION", "ap-guangzhou", "region used when the Host names none"),
+    Option("--default-bucket", "WANXIANG_DEFAULT_BUCKET", "", "bucket used when the Host is a bare IP",
+           shown="none"),
+    Option("--metrics-token", "WANXIANG_METRICS_TOKEN", "",
+           "bearer token /-/metrics requires (needed when not listening on loopback)", shown="none"),
+)
+WORKER: tuple[Option, ...] = ()
+DOCTOR: tuple[Option, ...] = (
+    Option("--strict", None, False, "exit 1 when something a configured engine needs is missing", _flag,
+           shown="off", switch=True),
+)
+
+
+def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
+    for option in options:
+        shown = option.shown or str(option.default)
+        where = f"default: {shown}" + (f"; env {option.env}" if option.env else "")
+        if option.switch:
+            parser.add_argument(option.flag, action="store_const", const="1", default=None,
+                                help=f"{option.help} ({where})")
+        else:
+            parser.add_argument(option.flag, default=None, metavar=option.dest.upper(), help=f"{option.help} ({where})")
+
+
+def resolve(args: argparse.Namespace, options: tuple[Option, ...]) -> dict[str, object]:
+    """Each option's value: the command line's, else its environment variable's, else the default."""
+    values: dict[str, object] = {}
+    for option in options:
+        raw = getattr(args, option.dest, None)
+        source = option.flag
+        if raw is None and option.env is not None and option.env in os.environ:
+            raw, source = os.environ[option.env], option.env
+        if raw is None:
+            values[option.dest] = option.default
+            continue
+        try:
+            values[option.dest] = option.convert(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+    return values
