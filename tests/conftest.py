@@ -9,10 +9,28 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.support import processes
 from tests.support.database import PG_URL, new_schema_name, require_postgres
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY, RunningServer, start_server
 from wanxiang.store.db import create_schema, drop_schema, open_engine
 from wanxiang.store.store import Store
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Fails the run if any process the suite started (servers, their workers, the resource
+    trackers of their pools) is still alive at the end."""
+    processes.become_subreaper()
+    yield
+    import multiprocessing.resource_tracker as tracker
+
+    ours = {pid for pid in [getattr(tracker._resource_tracker, "_pid", None)] if pid}  # pytest's own tracker
+    left = processes.leftovers(ignore=ours)
+    report = [f"{pid}: {processes.command_line(pid)}" for pid in left]
+    processes.kill(left)
+    processes.reap_zombies()
+    if left:
+        pytest.fail("processes started by the test suite were left running:\n" + "\n".join(report), pytrace=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

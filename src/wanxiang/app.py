@@ -14,7 +14,7 @@ from typing import Literal
 
 from starlette.applications import Starlette
 
-from wanxiang.api import batch_routes, ci_routes, object_routes, workflow_routes
+from wanxiang.api import batch_routes, ci_routes, object_routes, refusals, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
@@ -104,6 +104,7 @@ class App:
         ci_routes.register(router, self)
         batch_routes.register(router, self)
         workflow_routes.register(router, self)
+        refusals.register(router)  # CI features not implemented: 501, before objects could answer
         object_routes.register(router, self)  # with styles, image processing and workflow triggers
         return create_app(self.settings, router, readiness, lambda: queue_depth(self.store))
 

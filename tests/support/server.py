@@ -39,14 +39,17 @@ class RunningServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 60) -> int:
+        """Ctrl-C, as an operator would; the server's own grace period bounds the wait. Returns
+        the exit status (a server that does not stop is killed with its whole session)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
-                self.process.wait(20)
+                self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        return self.process.returncode
 
 
 def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None, timeout: float = 60) -> RunningServer:

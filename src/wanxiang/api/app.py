@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from wanxiang.api import signature
+from wanxiang.api import refusals, signature
 from wanxiang.api.digest import check_content_md5
 from wanxiang.api.host import parse_host
 from wanxiang.api.ops_routes import SCOPE_KEY, AccessLog, ops_routes
@@ -62,6 +62,8 @@ def create_app(
             handler, args = router.resolve(request.method, api_request.path)
             seen["family"] = router.family(api_request.path, handler)
             api_request.route_args = args
+            if router.is_object_route(handler):
+                refusals.check_object_request(api_request)
             if router.is_object_route(handler) and request.method in ("PUT", "POST"):
                 spooled = await _spool_body(request, settings.max_object_bytes)
                 api_request.body_file = spooled
