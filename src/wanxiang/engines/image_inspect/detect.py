@@ -151,7 +151,7 @@ def _bmp_end(data: bytes) -> int:
     if len(data) < 6:
         return len(data)
     declared = struct.unpack_from("<I", data, 2)[0]
-    return declared if 26 <= declared else len(data)
+    return declared if declared >= 26 else len(data)
 
 
 _FORMATS = (
