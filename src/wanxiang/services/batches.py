@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from wanxiang.engines import catalog
 from wanxiang.model import times
 from wanxiang.model.batch import Batch, BatchType, output_values, with_output_object
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import BATCH_PREFIX, new_id
-from wanxiang.model.job import FAMILY_JOB_PREFIX, TAG_FAMILY, Job, JobState
+from wanxiang.model.job import FAMILY_JOB_PREFIX, Job, JobState
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import NAME_RULE, Workflow
 from wanxiang.services import validation
@@ -120,8 +121,8 @@ class BatchService:
                 job = _failed_child(batch, tag, key, operation, error, self.clock())
         job = replace(job, inventory_trigger_job_id=batch.job_id)
         extra = {"inventorytriggerjobid": batch.job_id, "jobid": job.job_id}
-        job.operation = with_output_object(job.operation, output_values(key, tag, extra))
-        return job
+        values = output_values(key, extra, engine_fills_ext=catalog.engine_fills_ext(tag))
+        return replace(job, operation=with_output_object(job.operation, values))
 
     def _workflow(self, ctx: BucketContext, operation: Tree) -> Workflow:
         workflow_id = text(operation, "WorkflowIds").split(",")[0].strip()
@@ -171,7 +172,7 @@ def _input(request: Tree) -> Tree:
 
 
 def _failed_child(batch: Batch, tag: str, key: str, operation: Tree, error: CIError, now: datetime) -> Job:
-    family = TAG_FAMILY.get(tag)
+    family = catalog.family_of(tag)
     return Job(
         job_id=new_id(FAMILY_JOB_PREFIX[family] if family else "j"),
         bucket_id=batch.bucket_id,

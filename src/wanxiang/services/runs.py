@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from wanxiang.engines import catalog
 from wanxiang.model import times
 from wanxiang.model.batch import output_values, with_output_object
 from wanxiang.model.errors import CIError
@@ -74,7 +75,7 @@ class RunPlanner:
             "Tag": kind,
             "Input": _node_input(input_key, run.cos_headers),
             "Operation": operation,
-            "QueueId": text(start_input, queue_field_for(kind)),
+            "QueueId": text(start_input, queue_field_for(kind, catalog.family_of)),
         }
         request.update(_task_callback(start_input))
         ctx = BucketContext(run.bucket_id, run.region)
@@ -89,8 +90,8 @@ class RunPlanner:
             workflow={"Name": name, "RunId": run.run_id, "WorkflowId": run.workflow_id, "WorkflowName": run.workflow_name},
         )
         extra = {"runid": run.run_id, "jobid": job.job_id, "inventorytriggerjobid": run.batch_id}
-        job.operation = with_output_object(job.operation, output_values(run.object_key, kind, extra))
-        return job
+        values = output_values(run.object_key, extra, engine_fills_ext=catalog.engine_fills_ext(kind))
+        return replace(job, operation=with_output_object(job.operation, values))
 
     def next_steps(self, run: Execution, tasks: dict[str, Job]) -> list[tuple[str, Job]]:
         """Jobs for the successors of nodes that succeeded and have none yet."""

@@ -7,20 +7,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from wanxiang.engines import catalog
 from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import TEMPLATE_PREFIX, new_id
+from wanxiang.model.page import NumberedPage
 from wanxiang.model.template import Template
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import page_params
-from wanxiang.services.validation import check_template_params
 from wanxiang.store.store import Store
 
-# Tag -> the request's params: a named child, or (None) the top-level fields listed.
-NESTED_PARAMS = {"PicProcess": "PicProcess", "SpeechRecognition": "SpeechRecognition"}
-TOP_LEVEL_PARAMS = {"Animation": ("Container", "Video", "TimeInterval")}
-TEMPLATE_TAGS = set(NESTED_PARAMS) | set(TOP_LEVEL_PARAMS)
 MAX_NAME = 128
 
 
@@ -49,7 +46,7 @@ class TemplateService:
         self._existing(ctx, template_id)
         self.store.templates.delete(ctx.bucket_id, template_id)
 
-    def describe(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Template], int, int, int, list[str]]:
+    def describe(self, ctx: BucketContext, params: Mapping[str, str]) -> NumberedPage[Template]:
         p = {k.lower(): v for k, v in params.items() if v != ""}
         category = p.get("category", "Custom")
         if category not in ("Custom", "Official"):
@@ -60,12 +57,17 @@ class TemplateService:
             tag = None
         number, size = page_params(p)
         if category == "Official":
-            return [], 0, number, size, []
+            return NumberedPage([], 0, number, size)
         found, total = self.store.templates.list(
             ctx.bucket_id, tag=tag, ids=ids, name=p.get("name"), page_number=number, page_size=size
         )
         missing = [i for i in ids if i not in {t.template_id for t in found}] if ids else []
-        return found, total, number, size, missing
+        return NumberedPage(found, total, number, size, missing)
+
+    def params_names(self, tag: str) -> tuple[str, ...]:
+        """The elements a template of ``tag`` renders its params under (empty: the Tag's own name)."""
+        spec = catalog.spec(tag)
+        return spec.template.response_names if spec is not None and spec.template is not None else ()
 
     def _existing(self, ctx: BucketContext, template_id: str) -> Template:
         template = self.store.templates.get(ctx.bucket_id, template_id)
@@ -77,22 +79,25 @@ class TemplateService:
         tag = text(request, "Tag").strip() or (default_tag or "")
         if not tag:
             raise invalid_argument("Tag is required.")
-        if tag not in TEMPLATE_TAGS:
-            raise invalid_argument(f"Tag {tag!r} templates are not supported; supported: {', '.join(sorted(TEMPLATE_TAGS))}.")
+        spec = catalog.spec(tag)
+        if spec is None or spec.template is None:
+            raise invalid_argument(f"Tag {tag!r} templates are not supported; supported: {', '.join(catalog.template_tags())}.")
+        shape = spec.template
         name = text(request, "Name").strip()
         if not name:
             raise invalid_argument("Name is required.")
         if len(name) > MAX_NAME:
             raise invalid_argument(f"Name may be at most {MAX_NAME} characters.")
-        if tag in NESTED_PARAMS:
-            params = child(request, NESTED_PARAMS[tag])
+        if shape.nested is not None:
+            params = child(request, shape.nested)
             if params is None:
-                raise invalid_argument(f"{NESTED_PARAMS[tag]} is required for a {tag} template.")
+                raise invalid_argument(f"{shape.nested} is required for a {tag} template.")
         else:
-            params = {k: request[k] for k in TOP_LEVEL_PARAMS[tag] if k in request}
+            params = {k: request[k] for k in shape.fields if k in request}
             if not params:
-                raise invalid_argument(f"A {tag} template needs {', '.join(TOP_LEVEL_PARAMS[tag])}.")
-        if tag == "PicProcess" and not text(params, "ProcessRule").strip():
-            raise invalid_argument("PicProcess.ProcessRule is required.")
-        check_template_params(tag, params)
+                raise invalid_argument(f"A {tag} template needs {', '.join(shape.fields)}.")
+        for name in shape.required_text:
+            if not text(params, name).strip():
+                raise invalid_argument(f"{tag}.{name} is required.")
+        spec.check_template(params)
         return tag, name, params

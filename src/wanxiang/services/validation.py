@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-
 from wanxiang.callbacks.policy import check_url_shape, is_private_literal
 from wanxiang.model.errors import CIError, invalid_argument
-from wanxiang.model.job import JOB_LEVELS, Tag
+from wanxiang.model.job import JOB_LEVELS
 from wanxiang.model.tree import Tree, text
 
 MAX_USER_DATA = 1024
-
-# What each engine can tell before running. Two shapes: a check of the tag's params alone, or a
-# check of the whole Operation (params merged in) with the Input.
-_PARAMS_VALIDATORS: dict[str, str] = {
-    Tag.ANIMATION: "wanxiang.engines.animation.params:validate_animation",
-}
-_OPERATION_VALIDATORS: dict[str, str] = {
-    Tag.SPEECH_RECOGNITION: "wanxiang.engines.asr.engine:validate_speech_recognition",
-    Tag.TRANSLATION: "wanxiang.engines.translation.engine:validate_translation",
-    Tag.WORDS_GENERALIZE: "wanxiang.engines.words.engine:validate_words_generalize",
-}
-
-
-def _load(target: str) -> Callable[..., None]:
-    module, _, name = target.partition(":")
-    found: Callable[..., None] = getattr(importlib.import_module(module), name)
-    return found
-
-
-def check_job_params(tag: str, operation: Tree, input_tree: Tree) -> None:
-    """Submit-time engine checks of a job; ``operation`` has the effective params under ``tag``."""
-    if tag in _PARAMS_VALIDATORS:
-        params = operation.get(tag)
-        _load(_PARAMS_VALIDATORS[tag])(params if isinstance(params, dict) else {})
-    elif tag in _OPERATION_VALIDATORS:
-        _load(_OPERATION_VALIDATORS[tag])(operation, input_tree)
-
-
-def check_template_params(tag: str, params: Tree) -> None:
-    """The same checks for a template's params (no Input or Output yet)."""
-    if tag in _PARAMS_VALIDATORS:
-        _load(_PARAMS_VALIDATORS[tag])(params)
-    elif tag in _OPERATION_VALIDATORS:
-        _load(_OPERATION_VALIDATORS[tag])({tag: params, "NoNeedOutput": "true"}, {"Object": "template"})
-
 
 def check_user_data(operation: Tree) -> None:
     user_data = text(operation, "UserData")

@@ -1,0 +1,78 @@
+"""What a job Tag is, in one place: the :class:`TagSpec` each engine package declares.
+
+A spec holds every fact the rest of the server needs about a Tag — which queue family runs it,
+how its template parameters sit in a request, what it checks at submit, whether it needs an
+Output, and how to build its engine — so adding a Tag is its package plus one catalog line.
+Specs import only light modules; the engine factory imports the heavy libraries when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from wanxiang.engines.base import EngineFactory
+from wanxiang.model.job import QueueFamily
+from wanxiang.model.tree import Tree, text
+
+
+@dataclass(frozen=True)
+class TemplateShape:
+    """Where a Tag's template parameters live in a template request, and how responses name them.
+
+    Either one child element (``nested``) or a set of top-level fields (``fields``).
+    """
+
+    nested: str | None = None
+    fields: tuple[str, ...] = ()
+    required_text: tuple[str, ...] = ()  # fields of the params that must be non-empty
+    response_names: tuple[str, ...] = ()  # element names the params render under; default: the Tag
+
+
+ParamsCheck = Callable[[Tree], None]
+OperationCheck = Callable[[Tree, Tree], None]
+
+
+def _always(_operation: Tree) -> bool:
+    return True
+
+
+def unless_no_need_output(operation: Tree) -> bool:
+    """Output is needed unless the request says ``NoNeedOutput`` true."""
+    return text(operation, "NoNeedOutput").lower() != "true"
+
+
+def never(_operation: Tree) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    tag: str
+    family: QueueFamily
+    engine: EngineFactory
+    # Submit-time checks: of the tag's params alone, or of the Operation (params merged) with Input.
+    check_params: ParamsCheck | None = None
+    check_operation: OperationCheck | None = None
+    template: TemplateShape | None = None  # None: the Tag has no templates
+    needs_output: Callable[[Tree], bool] = field(default=_always)
+    params_optional: bool = False  # may run without TemplateId or an inline params node
+    engine_fills_ext: bool = False  # the engine names its output's extension (``${ext}`` left to it)
+    list_path: str | None = None  # a family list path (``pic_jobs``) whose default Tag this is
+    input_url_allowed: bool = False  # Input.Url may stand in for Input.Object
+    expands_styles: bool = False  # ``style/<name>`` in its ProcessRule is expanded at submit
+
+    def check_job(self, operation: Tree, input_tree: Tree) -> None:
+        """Submit-time engine checks of a job; ``operation`` has the effective params under the Tag."""
+        if self.check_params is not None:
+            params = operation.get(self.tag)
+            self.check_params(params if isinstance(params, dict) else {})
+        if self.check_operation is not None:
+            self.check_operation(operation, input_tree)
+
+    def check_template(self, params: Tree) -> None:
+        """The same checks for a template's params (no Input or Output yet)."""
+        if self.check_params is not None:
+            self.check_params(params)
+        if self.check_operation is not None:
+            self.check_operation({self.tag: params, "NoNeedOutput": "true"}, {"Object": "template"})
