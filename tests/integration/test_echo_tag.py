@@ -19,6 +19,7 @@ from wanxiang.storage.memory import MemoryStorage
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 from wanxiang.wire.jobs import jobs_detail
+from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.xml import parse_request, render
 from wanxiang.worker.loop import Worker
 from wanxiang.worker.wake import PollWaiter
@@ -56,7 +57,7 @@ def ready(store: Store) -> tuple[MemoryStorage, JobService, Worker]:
 def test_a_registered_echo_job_runs_to_success_with_its_output_and_result(store: Store) -> None:
     storage, jobs, worker = ready(store)
 
-    [job] = jobs.submit(CTX, parse_request(submit_body(">>")))
+    [job] = jobs.submit(CTX, parse_submit_job(parse_request(submit_body(">>"))))
     assert job.queue_id == default_queue_id(BUCKET, QueueFamily.AI)
     assert worker.run_once()
 
@@ -76,7 +77,7 @@ def test_an_echo_template_holds_the_params_a_job_then_uses(store: Store) -> None
     storage, jobs, worker = ready(store)
     template = TemplateService(store).create(CTX, {"Tag": "Echo", "Name": "shout", "Echo": {"Prefix": "!!"}})
 
-    [job] = jobs.submit(CTX, parse_request(submit_body("", template.template_id)))
+    [job] = jobs.submit(CTX, parse_submit_job(parse_request(submit_body("", template.template_id))))
     assert worker.run_once()
 
     [done] = store.jobs.get_many(BUCKET, [job.job_id])
@@ -89,7 +90,7 @@ def test_an_echo_template_holds_the_params_a_job_then_uses(store: Store) -> None
 def test_echo_params_are_checked_at_submit_by_the_tags_own_validator(store: Store) -> None:
     _, jobs, _ = ready(store)
     with pytest.raises(CIError) as refused:
-        jobs.submit(CTX, parse_request(submit_body("x" * 65)))
+        jobs.submit(CTX, parse_submit_job(parse_request(submit_body("x" * 65))))
     assert refused.value.code == "InvalidArgument"
     assert "Echo.Prefix" in refused.value.message
     assert jobs.list(CTX, {})[0] == []
@@ -98,4 +99,4 @@ def test_echo_params_are_checked_at_submit_by_the_tags_own_validator(store: Stor
 def test_without_its_catalog_line_echo_is_refused_as_an_unknown_tag(store: Store) -> None:
     _, jobs, _ = ready(store)
     with pytest.raises(CIError, match="Tag 'Echo' is not supported"):
-        jobs.submit(CTX, parse_request(submit_body(">>")))
+        jobs.submit(CTX, parse_submit_job(parse_request(submit_body(">>"))))

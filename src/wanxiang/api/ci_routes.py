@@ -18,6 +18,7 @@ from wanxiang.model.tree import Tree
 from wanxiang.wire.jobs import jobs_detail
 from wanxiang.wire.page import numbered_page_tree
 from wanxiang.wire.queues import queue_tree
+from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.templates import template_tree
 from wanxiang.wire.xml import parse_request
 
@@ -64,7 +65,7 @@ def register(router: Router, services: Services) -> None:
 
 def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        jobs = services.jobs.submit(req.ctx, body(req), path_family=family)
+        jobs = services.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
         details = [jobs_detail(job) for job in jobs]
         return xml_response({"JobsDetail": details if len(details) > 1 else details[0]}, request_id=req.request_id)
 

@@ -9,11 +9,12 @@ Specs import only light modules; the engine factory imports the heavy libraries 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
 
 from wanxiang.engines.base import EngineFactory
 from wanxiang.model.job import QueueFamily
-from wanxiang.model.tree import Tree, text
+from wanxiang.model.tree import Tree
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,12 @@ ParamsCheck = Callable[[Tree], None]
 OperationCheck = Callable[[Tree, Tree], None]
 
 
-def _always(_operation: Tree) -> bool:
-    return True
+class OutputRule(Enum):
+    """Whether a job of the Tag needs an Output."""
 
-
-def unless_no_need_output(operation: Tree) -> bool:
-    """Output is needed unless the request says ``NoNeedOutput`` true."""
-    return text(operation, "NoNeedOutput").lower() != "true"
-
-
-def never(_operation: Tree) -> bool:
-    return False
+    REQUIRED = "required"
+    NONE = "none"  # the result is in the job itself
+    UNLESS_NO_NEED_OUTPUT = "unless NoNeedOutput"  # required unless the request sends NoNeedOutput true
 
 
 @dataclass(frozen=True)
@@ -55,12 +51,17 @@ class TagSpec:
     check_params: ParamsCheck | None = None
     check_operation: OperationCheck | None = None
     template: TemplateShape | None = None  # None: the Tag has no templates
-    needs_output: Callable[[Tree], bool] = field(default=_always)
+    output: OutputRule = OutputRule.REQUIRED
     params_optional: bool = False  # may run without TemplateId or an inline params node
     engine_fills_ext: bool = False  # the engine names its output's extension (``${ext}`` left to it)
     list_path: str | None = None  # a family list path (``pic_jobs``) whose default Tag this is
     input_url_allowed: bool = False  # Input.Url may stand in for Input.Object
     expands_styles: bool = False  # ``style/<name>`` in its ProcessRule is expanded at submit
+
+    def needs_output(self, no_need_output: bool) -> bool:
+        if self.output is OutputRule.UNLESS_NO_NEED_OUTPUT:
+            return not no_need_output
+        return self.output is OutputRule.REQUIRED
 
     def check_job(self, operation: Tree, input_tree: Tree) -> None:
         """Submit-time engine checks of a job; ``operation`` has the effective params under the Tag."""

@@ -59,7 +59,7 @@ FAMILY_CATEGORY: dict[QueueFamily, str] = {
 JOB_LEVELS = (0, 1, 2)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Job:
     """One job as the store keeps it. ``input`` and ``operation`` are element trees as submitted
     (the Operation keeps the request's params; result nodes are added on finish)."""

@@ -21,6 +21,7 @@ from wanxiang.services.listing import parse_list_common
 from wanxiang.services.runs import RunPlanner
 from wanxiang.store.batches import BatchChild, BatchFilter
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import parse_submit_job
 
 INPUT_SOURCES = ("Prefix", "Object", "UrlFile", "Manifest")
 JOB_REQUEST_FIELDS = ("QueueId", "QueueType", "CallBack", "CallBackFormat", "CallBackType", "CallBackMqConfig")
@@ -113,10 +114,10 @@ class BatchService:
         request.update({name: op[name] for name in JOB_REQUEST_FIELDS if name in op})
         ctx = BucketContext(batch.bucket_id, batch.region)
         if key == SAMPLE_KEY:
-            job = self.jobs.build(ctx, request)[0]
+            job = self.jobs.build(ctx, parse_submit_job(request))[0]
         else:
             try:
-                job = self.jobs.build(ctx, request)[0]
+                job = self.jobs.build(ctx, parse_submit_job(request))[0]
             except CIError as error:
                 job = _failed_child(batch, tag, key, operation, error, self.clock())
         job = replace(job, inventory_trigger_job_id=batch.job_id)

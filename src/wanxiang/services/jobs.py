@@ -12,7 +12,7 @@ from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import new_id
 from wanxiang.model.job import FAMILY_JOB_PREFIX, Job, JobState, QueueFamily
-from wanxiang.model.tree import Tree, as_list, child, text
+from wanxiang.model.tree import Tree, text
 from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import parse_list_common
@@ -20,8 +20,8 @@ from wanxiang.services.styles import StyleService, expand_styles
 from wanxiang.store.jobs import JobFilter
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import JobOperation, SubmitJob
 
-MAX_OPERATIONS = 6
 MAX_PAGE = 100
 
 
@@ -33,67 +33,48 @@ class JobService:
 
     # -- submit -------------------------------------------------------------------------------
 
-    def submit(self, ctx: BucketContext, request: Tree, *, path_family: str = "jobs") -> list[Job]:
+    def submit(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
         self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
         jobs = self.build(ctx, request, path_family=path_family)
         self.store.jobs.insert(jobs)
         return jobs
 
-    def build(self, ctx: BucketContext, request: Tree, *, path_family: str = "jobs") -> list[Job]:
+    def build(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
         """The validated jobs a request describes, not stored (batch jobs and workflows store them)."""
-        operations = as_list(request.get("Operation"))
-        top_tag = text(request, "Tag").strip()
-        if not operations or not all(isinstance(op, dict) for op in operations):
-            raise invalid_argument("Operation is required.")
-        if len(operations) > MAX_OPERATIONS:
-            raise invalid_argument(f"At most {MAX_OPERATIONS} Operation elements are allowed.")
-        if len(operations) > 1 or (not top_tag and text(operations[0], "Tag")):
-            tags = [text(op, "Tag").strip() for op in operations]
-        else:
-            if not top_tag:
-                top_tag = catalog.default_tag(path_family) or ""
-            tags = [top_tag]
-        input_tree = child(request, "Input")
-        if input_tree is None:
-            raise invalid_argument("Input is required.")
-        callback = validation.callback_settings(request, allow_private=self.allow_private_callbacks)
+        tags = request.tags(default=catalog.default_tag(path_family) or "")
+        callback = validation.checked_callback(request.callback, allow_private=self.allow_private_callbacks)
         now = self.clock()
-        jobs = [
-            self._build(ctx, request, input_tree, op, tag, callback, now)
-            for op, tag in zip(operations, tags, strict=True)
+        return [
+            self._build(ctx, request, op, tag, callback, now) for op, tag in zip(request.operations, tags, strict=True)
         ]
-        return jobs
 
     def _build(
-        self, ctx: BucketContext, request: Tree, input_tree: Tree, operation: Tree, tag: str, callback: Tree, now: datetime
+        self, ctx: BucketContext, request: SubmitJob, operation: JobOperation, tag: str, callback: Tree, now: datetime
     ) -> Job:
         if not tag:
             raise invalid_argument("Tag is required.")
         spec = catalog.spec(tag)
         if spec is None:
             raise invalid_argument(f"Tag {tag!r} is not supported; supported tags: {', '.join(catalog.tags())}.")
+        input_tree = request.input
         if not text(input_tree, "Object").strip() and not (spec.input_url_allowed and text(input_tree, "Url")):
             raise invalid_argument("Input.Object is required.")
-        validation.check_user_data(operation)
-        level = validation.job_level(operation)
-        if spec.needs_output(operation):
-            validation.check_output(operation)
-        family = spec.family
-        queue_id = self._queue_for(ctx, text(request, "QueueId").strip(), family)
-        echo = dict(operation)
-        echo.pop("Tag", None)
+        if spec.needs_output(operation.no_need_output):
+            operation.output.check()
+        queue_id = self._queue_for(ctx, request.queue_id, spec.family)
+        echo = dict(operation.tree)
         params = self._params(ctx, spec, operation, echo)
         if spec.expands_styles:
             params = self._expand_styles(ctx, tag, params)
         spec.check_job({**echo, **params}, input_tree)
         return Job(
-            job_id=new_id(FAMILY_JOB_PREFIX[family]),
+            job_id=new_id(FAMILY_JOB_PREFIX[spec.family]),
             bucket_id=ctx.bucket_id,
             region=ctx.region,
             tag=tag,
             queue_id=queue_id,
             state=JobState.SUBMITTED,
-            job_level=level,
+            job_level=operation.job_level,
             input=dict(input_tree),
             operation=echo,
             creation_time=now,
@@ -109,9 +90,9 @@ class JobService:
             raise invalid_argument(f"QueueId {queue_id!r} is not a queue of bucket {ctx.bucket_id}.")
         return queue_id
 
-    def _params(self, ctx: BucketContext, spec: TagSpec, operation: Tree, echo: Tree) -> Tree:
+    def _params(self, ctx: BucketContext, spec: TagSpec, operation: JobOperation, echo: Tree) -> Tree:
         tag = spec.tag
-        template_id = text(operation, "TemplateId").strip()
+        template_id = operation.template_id
         if template_id:
             template = self.store.templates.get(ctx.bucket_id, template_id)
             if template is None:
@@ -122,8 +103,8 @@ class JobService:
                 )
             echo["TemplateName"] = template.name
             return {tag: template.params}
-        inline = operation.get(tag)
-        if isinstance(inline, dict):
+        inline = operation.inline_params(tag)
+        if inline is not None:
             return {tag: inline}
         if spec.params_optional:
             return {tag: {}}

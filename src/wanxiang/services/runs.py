@@ -31,6 +31,7 @@ from wanxiang.services.jobs import JobService
 from wanxiang.store.executions import ExecutionStart
 from wanxiang.store.jobs import PendingCallback
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.workflows import workflow_finish_payload
 
 
@@ -80,7 +81,7 @@ class RunPlanner:
         request.update(_task_callback(start_input))
         ctx = BucketContext(run.bucket_id, run.region)
         try:
-            job = self.jobs.build(ctx, request)[0]
+            job = self.jobs.build(ctx, parse_submit_job(request))[0]
         except CIError as error:
             job = _failed_job(run, kind, input_key, operation, text(start_input, "QueueId"), error, self.clock())
         job = replace(

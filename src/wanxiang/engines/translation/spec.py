@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wanxiang.engines.base import Engine
-from wanxiang.engines.spec import TagSpec, unless_no_need_output
+from wanxiang.engines.spec import OutputRule, TagSpec
 from wanxiang.engines.translation.languages import validate_translation
 from wanxiang.model.job import QueueFamily, Tag
 
@@ -19,5 +19,5 @@ SPEC = TagSpec(
     family=QueueFamily.AI,
     engine=_engine,
     check_operation=validate_translation,
-    needs_output=unless_no_need_output,
+    output=OutputRule.UNLESS_NO_NEED_OUTPUT,
 )

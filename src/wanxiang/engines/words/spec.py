@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wanxiang.engines.base import Engine
-from wanxiang.engines.spec import TagSpec, never
+from wanxiang.engines.spec import OutputRule, TagSpec
 from wanxiang.engines.words.params import validate_words_generalize
 from wanxiang.model.job import QueueFamily, Tag
 
@@ -19,6 +19,6 @@ SPEC = TagSpec(
     family=QueueFamily.AI,
     engine=_engine,
     check_operation=validate_words_generalize,
-    needs_output=never,
+    output=OutputRule.NONE,
     params_optional=True,
 )
