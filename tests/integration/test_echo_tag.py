@@ -93,7 +93,7 @@ def test_echo_params_are_checked_at_submit_by_the_tags_own_validator(store: Stor
         jobs.submit(CTX, parse_submit_job(parse_request(submit_body("x" * 65))))
     assert refused.value.code == "InvalidArgument"
     assert "Echo.Prefix" in refused.value.message
-    assert jobs.list(CTX, {})[0] == []
+    assert jobs.list(CTX, {}).items == []
 
 
 def test_without_its_catalog_line_echo_is_refused_as_an_unknown_tag(store: Store) -> None:

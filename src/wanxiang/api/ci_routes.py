@@ -74,8 +74,8 @@ def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str)
 
 def _list_jobs(services: Services, family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        jobs, token = services.jobs.list(req.ctx, req.params, path_family=family)
-        return page_response("JobsDetail", [jobs_detail(job) for job in jobs], token, request_id=req.request_id)
+        page = services.jobs.list(req.ctx, req.params, path_family=family)
+        return page_response("JobsDetail", page, jobs_detail, request_id=req.request_id)
 
     return handler
 

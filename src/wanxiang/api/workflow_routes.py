@@ -91,8 +91,8 @@ def _delete(workflows: WorkflowService) -> Handler:
 
 def _list_executions(workflows: WorkflowService) -> Handler:
     def handler(req: ApiRequest) -> Response:
-        runs, token = workflows.list_executions(req.ctx, req.params)
-        return page_response("WorkflowExecutionList", [execution_item(r) for r in runs], token, request_id=req.request_id)
+        page = workflows.list_executions(req.ctx, req.params)
+        return page_response("WorkflowExecutionList", page, execution_item, request_id=req.request_id)
 
     return handler
 

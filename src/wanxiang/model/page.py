@@ -19,3 +19,11 @@ class NumberedPage(Generic[T]):
     page_number: int
     page_size: int
     missing: Sequence[str] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CursorPage(Generic[T]):
+    """One page of a keyset listing (``size``/``nextToken``); ``next_token`` empty on the last."""
+
+    items: Sequence[T]
+    next_token: str = ""

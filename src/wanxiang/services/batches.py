@@ -12,6 +12,7 @@ from wanxiang.model.batch import Batch, BatchType, output_values, with_output_ob
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import BATCH_PREFIX, new_id
 from wanxiang.model.job import FAMILY_JOB_PREFIX, Job, JobState
+from wanxiang.model.page import CursorPage
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import NAME_RULE, Workflow
 from wanxiang.services import validation
@@ -69,7 +70,7 @@ class BatchService:
     def get(self, ctx: BucketContext, job_id: str) -> Batch | None:
         return self.store.batches.get(ctx.bucket_id, job_id.strip())
 
-    def list(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Batch], str]:
+    def list(self, ctx: BucketContext, params: Mapping[str, str]) -> CursorPage[Batch]:
         window = parse_list_common(params)
         p = {k.lower(): v for k, v in params.items() if v != ""}
         kind = p.get("type")
@@ -82,7 +83,7 @@ class BatchService:
             workflow_id=p.get("workflowid"),
             window=window,
         )
-        return self.store.batches.list(ctx.bucket_id, flt)
+        return CursorPage(*self.store.batches.list(ctx.bucket_id, flt))
 
     def cancel(self, ctx: BucketContext, job_id: str) -> Batch:
         batch = self.store.batches.cancel(ctx.bucket_id, job_id, self.clock())

@@ -12,6 +12,7 @@ from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import new_id
 from wanxiang.model.job import FAMILY_JOB_PREFIX, Job, JobState, QueueFamily
+from wanxiang.model.page import CursorPage
 from wanxiang.model.tree import Tree, text
 from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
@@ -132,8 +133,8 @@ class JobService:
         known = {job.job_id for job in found}
         return found, [i for i in ids if i not in known]
 
-    def list(self, ctx: BucketContext, params: Mapping[str, str], *, path_family: str = "jobs") -> tuple[list[Job], str]:
-        return self.store.jobs.list(ctx.bucket_id, parse_job_filter(params, path_family))
+    def list(self, ctx: BucketContext, params: Mapping[str, str], *, path_family: str = "jobs") -> CursorPage[Job]:
+        return CursorPage(*self.store.jobs.list(ctx.bucket_id, parse_job_filter(params, path_family)))
 
     def cancel(self, ctx: BucketContext, job_id: str) -> None:
         outcome = self.store.jobs.cancel(ctx.bucket_id, job_id, self.clock())

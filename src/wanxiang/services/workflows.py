@@ -12,7 +12,7 @@ from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import WORKFLOW_PREFIX, new_id
 from wanxiang.model.job import Job
-from wanxiang.model.page import NumberedPage
+from wanxiang.model.page import CursorPage, NumberedPage
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import (
     NAME_RULE,
@@ -153,7 +153,7 @@ class WorkflowService:
             self.store.jobs.wake()
         return started
 
-    def list_executions(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Execution], str]:
+    def list_executions(self, ctx: BucketContext, params: Mapping[str, str]) -> CursorPage[Execution]:
         window = parse_list_common(params, states=("Running", "Success", "Failed", "Cancel"))
         p = {k.lower(): v for k, v in params.items() if v != ""}
         workflow_id = p.get("workflowid", "")
@@ -165,7 +165,7 @@ class WorkflowService:
             batch_id=p.get("jobid"),
             window=window,
         )
-        return self.store.executions.list(ctx.bucket_id, flt)
+        return CursorPage(*self.store.executions.list(ctx.bucket_id, flt))
 
     def get_execution(self, ctx: BucketContext, run_id: str) -> tuple[Execution, dict[str, Job]]:
         run = self.store.executions.get(ctx.bucket_id, run_id)
