@@ -14,21 +14,8 @@ from enum import Enum
 
 from wanxiang.engines.base import EngineFactory
 from wanxiang.model.job import QueueFamily
+from wanxiang.model.template import TemplateShape
 from wanxiang.model.tree import Tree
-
-
-@dataclass(frozen=True)
-class TemplateShape:
-    """Where a Tag's template parameters live in a template request, and how responses name them.
-
-    Either one child element (``nested``) or a set of top-level fields (``fields``).
-    """
-
-    nested: str | None = None
-    fields: tuple[str, ...] = ()
-    required_text: tuple[str, ...] = ()  # fields of the params that must be non-empty
-    response_names: tuple[str, ...] = ()  # element names the params render under; default: the Tag
-
 
 ParamsCheck = Callable[[Tree], None]
 OperationCheck = Callable[[Tree, Tree], None]

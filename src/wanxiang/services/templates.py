@@ -1,5 +1,5 @@
-"""Templates of every Tag: create, update, describe, delete. Each Tag says where its params live
-in the request and how the response names them."""
+"""Templates of every Tag: create, update, describe, delete. Each Tag's spec says where its params
+live in the request and how the response names them."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import TEMPLATE_PREFIX, new_id
 from wanxiang.model.page import NumberedPage
-from wanxiang.model.template import Template
-from wanxiang.model.tree import Tree, child, text
+from wanxiang.model.template import Template, TemplateShape
+from wanxiang.model.tree import Tree
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import page_params
 from wanxiang.store.store import Store
-
-MAX_NAME = 128
+from wanxiang.wire.templates import TemplateRequest, parse_template_request
 
 
 @dataclass
@@ -27,18 +26,20 @@ class TemplateService:
     clock: Callable[[], datetime] = times.now
 
     def create(self, ctx: BucketContext, request: Tree) -> Template:
-        tag, name, params = self._parse(request)
+        parsed = self._parse(request)
         now = self.clock()
-        template = Template(new_id(TEMPLATE_PREFIX), ctx.bucket_id, tag, name, "Custom", params, now, now)
+        template = Template(
+            new_id(TEMPLATE_PREFIX), ctx.bucket_id, parsed.tag, parsed.name, "Custom", parsed.params, now, now
+        )
         self.store.templates.insert(template)
         return template
 
     def update(self, ctx: BucketContext, template_id: str, request: Tree) -> Template:
         existing = self._existing(ctx, template_id)
-        tag, name, params = self._parse(request, default_tag=existing.tag)
-        if tag != existing.tag:
-            raise invalid_argument(f"Tag cannot change from {existing.tag} to {tag}.")
-        updated = self.store.templates.update(ctx.bucket_id, template_id, name, params, self.clock())
+        parsed = self._parse(request, default_tag=existing.tag)
+        if parsed.tag != existing.tag:
+            raise invalid_argument(f"Tag cannot change from {existing.tag} to {parsed.tag}.")
+        updated = self.store.templates.update(ctx.bucket_id, template_id, parsed.name, parsed.params, self.clock())
         assert updated is not None
         return updated
 
@@ -75,29 +76,14 @@ class TemplateService:
             raise CIError(404, "NoSuchTemplate", f"The template {template_id!r} does not exist in bucket {ctx.bucket_id}.")
         return template
 
-    def _parse(self, request: Tree, default_tag: str | None = None) -> tuple[str, str, Tree]:
-        tag = text(request, "Tag").strip() or (default_tag or "")
-        if not tag:
-            raise invalid_argument("Tag is required.")
-        spec = catalog.spec(tag)
-        if spec is None or spec.template is None:
-            raise invalid_argument(f"Tag {tag!r} templates are not supported; supported: {', '.join(catalog.template_tags())}.")
-        shape = spec.template
-        name = text(request, "Name").strip()
-        if not name:
-            raise invalid_argument("Name is required.")
-        if len(name) > MAX_NAME:
-            raise invalid_argument(f"Name may be at most {MAX_NAME} characters.")
-        if shape.nested is not None:
-            params = child(request, shape.nested)
-            if params is None:
-                raise invalid_argument(f"{shape.nested} is required for a {tag} template.")
-        else:
-            params = {k: request[k] for k in shape.fields if k in request}
-            if not params:
-                raise invalid_argument(f"A {tag} template needs {', '.join(shape.fields)}.")
-        for name in shape.required_text:
-            if not text(params, name).strip():
-                raise invalid_argument(f"{tag}.{name} is required.")
-        spec.check_template(params)
-        return tag, name, params
+    def _parse(self, request: Tree, default_tag: str = "") -> TemplateRequest:
+        parsed = parse_template_request(request, _shape_of, catalog.template_tags(), default_tag)
+        spec = catalog.spec(parsed.tag)
+        assert spec is not None
+        spec.check_template(parsed.params)
+        return parsed
+
+
+def _shape_of(tag: str) -> TemplateShape | None:
+    spec = catalog.spec(tag)
+    return spec.template if spec is not None else None

@@ -149,6 +149,6 @@ def _job_level(operation: Tree) -> int:
     raw = text(operation, "JobLevel").strip()
     if not raw:
         return 0
-    if not raw.isdigit() or int(raw) not in JOB_LEVELS:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in JOB_LEVELS:
         raise invalid_argument(f"Operation.JobLevel must be 0, 1 or 2, not {raw!r}.")
     return int(raw)

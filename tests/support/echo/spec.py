@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from tests.support.echo.params import validate_echo
 from wanxiang.engines.base import Engine
-from wanxiang.engines.spec import TagSpec, TemplateShape
+from wanxiang.engines.spec import TagSpec
 from wanxiang.model.job import QueueFamily
+from wanxiang.model.template import TemplateShape
 
 
 def _engine() -> Engine:

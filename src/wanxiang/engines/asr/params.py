@@ -41,5 +41,5 @@ def validate_speech_recognition(operation: Tree, input: Tree) -> None:
         if value and value not in allowed:
             raise invalid_argument(f"{name} must be one of {sorted(allowed)}, not {value!r}.")
     speakers = text(params, "SpeakerNumber")
-    if speakers and not (speakers.isdigit() and 0 <= int(speakers) <= 10):
+    if speakers and not (speakers.isascii() and speakers.isdigit() and 0 <= int(speakers) <= 10):
         raise invalid_argument("SpeakerNumber must be 0 to 10.")

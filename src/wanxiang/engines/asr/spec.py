@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from wanxiang.engines.asr.params import validate_speech_recognition
 from wanxiang.engines.base import Engine
-from wanxiang.engines.spec import TagSpec, TemplateShape
+from wanxiang.engines.spec import TagSpec
 from wanxiang.model.job import QueueFamily, Tag
+from wanxiang.model.template import TemplateShape
 
 
 def _engine() -> Engine:
