@@ -44,6 +44,9 @@ class TagSpec:
     list_path: str | None = None  # a family list path (``pic_jobs``) whose default Tag this is
     input_url_allowed: bool = False  # Input.Url may stand in for Input.Object
     expands_styles: bool = False  # ``style/<name>`` in its ProcessRule is expanded at submit
+    # What the Tag works out once at submit from its effective params (after templates and styles)
+    # and keeps with them for its engine, e.g. PicProcess's parsed rule.
+    plan: Callable[[Tree], Tree] | None = None
 
     def needs_output(self, no_need_output: bool) -> bool:
         if self.output is OutputRule.UNLESS_NO_NEED_OUTPUT:

@@ -68,6 +68,8 @@ class JobService:
         if spec.expands_styles:
             params = self._expand_styles(ctx, tag, params)
         spec.check_job({**echo, **params}, input_tree)
+        if spec.plan is not None:
+            params = spec.plan(params)
         return Job(
             job_id=new_id(FAMILY_JOB_PREFIX[spec.family]),
             bucket_id=ctx.bucket_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wanxiang.engines.base import Engine
+from wanxiang.engines.pic.plan import plan_params
 from wanxiang.engines.spec import TagSpec
 from wanxiang.model.job import QueueFamily, Tag
 from wanxiang.model.template import TemplateShape
@@ -21,4 +22,5 @@ SPEC = TagSpec(
     template=TemplateShape(nested="PicProcess", required_text=("ProcessRule",)),
     list_path="pic_jobs",
     expands_styles=True,
+    plan=plan_params,
 )
