@@ -6,12 +6,13 @@ Pure rules only: the topology check, which nodes follow which, which uploads tri
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from wanxiang.model.errors import invalid_argument
-from wanxiang.model.job import TAG_FAMILY, JobState, QueueFamily
+from wanxiang.model.job import JobState, QueueFamily
 from wanxiang.model.tree import Tree, child, is_true, text
 
 START, END = "Start", "End"
@@ -80,6 +81,9 @@ NODE_TYPES = {
     "AIRecognition", "SegmentVideoBody", "HighSpeedHd", "Translation", "WordsGeneralize", "ImageInspect",
 }
 # The Start/Input element naming the queue each family of node runs on.
+# The queue family a node type's jobs run on (the job catalog knows), or None for other nodes.
+FamilyOf = Callable[[str], QueueFamily | None]
+
 FAMILY_QUEUE_FIELD: dict[QueueFamily, str] = {
     QueueFamily.MEDIA: "QueueId",
     QueueFamily.PIC: "PicProcessQueueId",
@@ -197,8 +201,8 @@ def _check_start_input(all_nodes: dict[str, Tree]) -> None:
         raise invalid_argument("ExtFilter.CustomExts allows at most 10 extensions.")
 
 
-def queue_field_for(kind: str) -> str:
-    family = TAG_FAMILY.get(kind)
+def queue_field_for(kind: str, family_of: FamilyOf) -> str:
+    family = family_of(kind)
     return FAMILY_QUEUE_FIELD[family] if family is not None else "QueueId"
 
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MakeJob
 
-from wanxiang.engines.words.engine import WordsGeneralizeEngine, validate_words_generalize
+from conftest import MakeJob
+from wanxiang.engines.words.engine import WordsGeneralizeEngine
+from wanxiang.engines.words.params import validate_words_generalize
 from wanxiang.model.errors import CIError
 from wanxiang.model.tree import Tree
 
