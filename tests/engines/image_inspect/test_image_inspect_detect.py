@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 import zipfile
 
-import av
 import numpy as np
 import pytest
 import pyvips
+from tests.support.media import transport_stream
 
 from wanxiang.engines.image_inspect.detect import NotAnImage, inspect
 
@@ -34,20 +34,6 @@ def _bmp() -> bytes:
     return header + info + pixels
 
 
-def _transport_stream(seconds: float = 0.4) -> bytes:
-    buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format="mpegts") as container:
-        stream = container.add_stream("mpeg2video", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for index in range(int(seconds * 25)):
-            frame = np.full((48, 64, 3), index * 9 % 255, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buffer.getvalue()
-
-
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -64,7 +50,7 @@ def test_a_plain_image_is_not_suspicious(pic_type: str, suffix: str) -> None:
 
 @pytest.mark.parametrize(("pic_type", "suffix"), FORMATS)
 def test_a_video_stream_behind_an_image_is_found_where_it_starts(pic_type: str, suffix: str) -> None:
-    image, stream = _picture(suffix), _transport_stream()
+    image, stream = _picture(suffix), transport_stream()
     verdict = inspect(image + stream)
     assert verdict.suspicious and verdict.suspicious_type == "MPEG-TS"
     assert (verdict.suspicious_begin, verdict.suspicious_end) == (len(image), len(image) + len(stream) - 1)
@@ -87,7 +73,7 @@ def test_a_bmp_with_an_archive_after_its_declared_size() -> None:
 
 
 def test_a_bare_transport_stream_renamed_to_jpg_is_suspicious_from_byte_zero() -> None:
-    stream = _transport_stream()
+    stream = transport_stream()
     verdict = inspect(stream)
     assert verdict.suspicious and verdict.suspicious_begin == 0 and verdict.suspicious_size == len(stream)
     assert verdict.pic_type == ""
