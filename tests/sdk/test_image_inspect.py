@@ -3,6 +3,7 @@ SDK's own image-inspect workflow running on an upload."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from tests.sdk.test_workflows import as_list, wait_runs
 from tests.support.images import marker_png
 from tests.support.jobs import wait_for_state
 from tests.support.media import transport_stream
+from tests.support.raw import signed
+from tests.support.server import RunningServer
 
 
 def media_getter(cos: Any, bucket: str) -> Any:
@@ -112,3 +115,31 @@ def test_the_sdks_image_inspect_workflow_moves_abnormal_uploads(cos: Any, bucket
     assert not exists(cos, bucket, "test/upload.png")
     assert exists(cos, bucket, "abnormal_images_backup/test/upload.png")
     assert exists(cos, bucket, "test/fine.png")
+
+
+def test_the_synchronous_inspect_answers_cis_json_for_both_spellings(
+    cos: Any, bucket: str, server: RunningServer
+) -> None:
+    picture, stream = marker_png(), transport_stream()
+    cos.put_object(Bucket=bucket, Body=picture + stream, Key="sync/hidden.png")
+    cos.put_object(Bucket=bucket, Body=picture, Key="sync/clean.png")
+
+    _, data = cos.ci_image_inspect(Bucket=bucket, Key="sync/hidden.png")
+    assert json.loads(data) == {
+        "picSize": len(picture) + len(stream), "picType": "png", "suspicious": True,
+        "suspiciousBeginByte": len(picture), "suspiciousEndByte": len(picture) + len(stream) - 1,
+        "suspiciousSize": len(stream), "suspiciousType": "MPEG-TS",
+    }
+    answer = signed(server, "GET", "/sync/clean.png", bucket, params={"ci-process": "ImageInspect"})
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json"
+    assert answer.json() == {"picSize": len(picture), "picType": "png", "suspicious": False}
+
+
+def test_inspecting_a_missing_or_non_image_object_is_a_ci_error(cos: Any, bucket: str) -> None:
+    with pytest.raises(CosServiceError) as missing:
+        cos.ci_image_inspect(Bucket=bucket, Key="sync/none.png")
+    assert missing.value.get_status_code() == 404
+    cos.put_object(Bucket=bucket, Body=b"plain text " * 10, Key="sync/notes.txt")
+    with pytest.raises(CosServiceError) as refused:
+        cos.ci_image_inspect(Bucket=bucket, Key="sync/notes.txt")
+    assert refused.value.get_status_code() == 400 and refused.value.get_error_code() == "InvalidInput"
