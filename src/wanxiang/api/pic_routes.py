@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
 from wanxiang.model.errors import invalid_argument
-from wanxiang.services.pic_processing import download_rule
+from wanxiang.services.pic_processing import asks_image_inspect, download_rule
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.wire.xml import render
 
@@ -28,7 +28,10 @@ class PicRoutes:
         self.pic = app.pic
 
     def download(self, req: ApiRequest, meta: ObjectMeta) -> Response | None:
-        """``GET /key?<rule>``: the object processed (or its imageInfo); None for a plain download."""
+        """``GET /key?<rule>``: the object processed (or its imageInfo, or its ImageInspect verdict);
+        None for a plain download."""
+        if asks_image_inspect(req.query):
+            return Response(json.dumps(self.pic.inspect(req.ctx, meta.key)), media_type="application/json")
         rule = download_rule(req.query)
         if rule is None:
             return None

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wanxiang.engines.base import StoredObject
+from wanxiang.engines.image_inspect.engine import inspect_bytes, inspection_json
 from wanxiang.engines.pic.engine import original_info, process_result_object
 from wanxiang.engines.pic.info import image_info
 from wanxiang.engines.pic.operations import Operation, Style
@@ -51,6 +52,13 @@ def download_rule(query: list[tuple[str, str]]) -> str | None:
         if key.startswith(RULE_VERBS):
             return key + ("=" + value if value else "")
     return None
+
+
+def asks_image_inspect(query: list[tuple[str, str]]) -> bool:
+    """``?imageInspect`` (the SDK's ``ci_image_inspect``) or ``?ci-process=ImageInspect`` (the JS docs)."""
+    return any(
+        key == "imageInspect" or (key == "ci-process" and value.lower() == "imageinspect") for key, value in query
+    )
 
 
 def check_source_size(size: int) -> None:
@@ -150,6 +158,13 @@ class PicProcessing:
     def info(self, ctx: BucketContext, key: str) -> dict[str, str]:
         try:
             return image_info(self.read_source(ctx.bucket_id, key))
+        except JobFailure as failure:
+            raise _failure_to_error(failure) from failure
+
+    def inspect(self, ctx: BucketContext, key: str) -> dict[str, object]:
+        """The synchronous ImageInspect answer for an object, in CI's JSON field names."""
+        try:
+            return inspection_json(inspect_bytes(self.read_source(ctx.bucket_id, key)))
         except JobFailure as failure:
             raise _failure_to_error(failure) from failure
 

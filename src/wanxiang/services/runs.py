@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from wanxiang.engines import catalog
 from wanxiang.model import times
 from wanxiang.model.batch import output_values, with_output_object
 from wanxiang.model.errors import CIError
 from wanxiang.model.ids import EXECUTION_PREFIX, new_id
-from wanxiang.model.job import Job, JobState
+from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import (
     START,
@@ -22,6 +23,7 @@ from wanxiang.model.workflow import (
     Workflow,
     node_type,
     nodes,
+    notify_enabled,
     queue_field_for,
     successors,
 )
@@ -29,7 +31,9 @@ from wanxiang.services.context import BucketContext
 from wanxiang.services.jobs import JobService
 from wanxiang.store.executions import ExecutionStart
 from wanxiang.store.outbox import PendingCallback
+from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.workflows import workflow_finish_payload
 
 
@@ -74,12 +78,12 @@ class RunPlanner:
             "Tag": kind,
             "Input": _node_input(input_key, run.cos_headers),
             "Operation": operation,
-            "QueueId": text(start_input, queue_field_for(kind)),
+            "QueueId": text(start_input, queue_field_for(kind, catalog.family_of)),
         }
         request.update(_task_callback(start_input))
         ctx = BucketContext(run.bucket_id, run.region)
         try:
-            job = self.jobs.build(ctx, request)[0]
+            job = self.jobs.build(ctx, parse_submit_job(request))[0]
         except CIError as error:
             job = _failed_job(run, kind, input_key, operation, text(start_input, "QueueId"), error, self.clock())
         job = replace(
@@ -89,8 +93,8 @@ class RunPlanner:
             workflow={"Name": name, "RunId": run.run_id, "WorkflowId": run.workflow_id, "WorkflowName": run.workflow_name},
         )
         extra = {"runid": run.run_id, "jobid": job.job_id, "inventorytriggerjobid": run.batch_id}
-        job.operation = with_output_object(job.operation, output_values(run.object_key, kind, extra))
-        return job
+        values = output_values(run.object_key, extra, engine_fills_ext=catalog.engine_fills_ext(kind))
+        return replace(job, operation=with_output_object(job.operation, values))
 
     def next_steps(self, run: Execution, tasks: dict[str, Job]) -> list[tuple[str, Job]]:
         """Jobs for the successors of nodes that succeeded and have none yet."""
@@ -118,9 +122,8 @@ class RunPlanner:
 
     def finish_callbacks(self, run: Execution, state: JobState, tasks: dict[str, Job]) -> list[PendingCallback]:
         config = self._notify_config(run)
-        events = {e.strip() for e in text(config, "Event").split(",")}
         url = text(config, "Url")
-        if text(config, "State") != "On" or not url or "WorkflowFinish" not in events:
+        if not notify_enabled(config, "WorkflowFinish"):
             return []
         finished = replace(run, state=state, end_time=self.clock())
         payload, content_type = workflow_finish_payload(finished, tasks, text(config, "ResultFormat") or "XML")
@@ -131,7 +134,7 @@ class RunPlanner:
         own = child(start_input, "NotifyConfig")
         if own is not None:
             return own
-        queue = self.store.queues.get(text(start_input, "QueueId"))
+        queue = self.store.queues.get(text(start_input, "QueueId") or default_queue_id(run.bucket_id, QueueFamily.MEDIA))
         return queue.notify_config if queue is not None else {}
 
 
@@ -147,8 +150,7 @@ def _task_callback(start_input: Tree) -> Tree:
     config = child(start_input, "NotifyConfig")
     if config is None:
         return {}
-    events = {e.strip() for e in text(config, "Event").split(",")}
-    if text(config, "State") == "On" and text(config, "Url") and "TaskFinish" in events:
+    if notify_enabled(config, "TaskFinish"):
         return {"CallBack": text(config, "Url"), "CallBackFormat": text(config, "ResultFormat") or "XML"}
     return {"CallBack": "no"}
 
