@@ -48,3 +48,18 @@ def test_document_jobs_are_refused_by_name(cos: Any, bucket: str) -> None:
 def test_an_object_whose_key_looks_like_a_feature_is_still_stored_and_read(cos: Any, bucket: str) -> None:
     cos.put_object(Bucket=bucket, Body=b"plain", Key="image/auditing/report.txt")
     assert cos.get_object(Bucket=bucket, Key="image/auditing/report.txt")["Body"].get_raw_stream().read() == b"plain"
+
+
+def test_a_job_of_a_ci_tag_without_an_engine_is_refused_by_name(cos: Any, bucket: str) -> None:
+    job = {"Tag": "Transcode", "Input": {"Object": "in/a.mp4"},
+           "Operation": {"TemplateId": "t01", "Output": {"Region": "ap-guangzhou", "Bucket": bucket, "Object": "o.mp4"}}}
+    error = _refused(lambda: cos.ci_create_media_jobs(Bucket=bucket, Jobs=job, Lst={}))
+    assert "Tag Transcode" in error.get_error_msg() and "PicProcess" in error.get_error_msg()
+
+
+def test_a_tag_ci_does_not_have_is_still_bad_input(cos: Any, bucket: str) -> None:
+    job = {"Tag": "MakeCoffee", "Input": {"Object": "in/a.mp4"},
+           "Operation": {"Output": {"Region": "ap-guangzhou", "Bucket": bucket, "Object": "o.mp4"}}}
+    with pytest.raises(CosServiceError) as caught:
+        cos.ci_create_media_jobs(Bucket=bucket, Jobs=job, Lst={})
+    assert caught.value.get_status_code() == 400 and caught.value.get_error_code() == "InvalidArgument"

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Handler, Router
-from wanxiang.model.errors import CIError
+from wanxiang.model.unimplemented import not_implemented
 
 # ci-process values wanxiang answers itself (compared case-insensitively); every other one is refused.
 IMPLEMENTED_CI_PROCESSES = frozenset({"imageinspect"})
@@ -31,10 +31,6 @@ UNIMPLEMENTED_ROUTES: list[tuple[tuple[str, ...], str, str]] = [
     (("PUT",), "/file_queue/{queue_id}", "file processing queues"),
     (("POST", "GET"), "/file_bucket", "file processing buckets"),
 ]
-
-
-def not_implemented(feature: str) -> CIError:
-    return CIError(501, "NotImplemented", f"{feature} is not implemented by wanxiang.")
 
 
 def register(router: Router) -> None:

@@ -14,6 +14,7 @@ from wanxiang.model.ids import new_id
 from wanxiang.model.job import FAMILY_JOB_PREFIX, Job, JobState, QueueFamily
 from wanxiang.model.page import CursorPage
 from wanxiang.model.tree import Tree, text
+from wanxiang.model.unimplemented import unknown_tag_error
 from wanxiang.ops import journal
 from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
@@ -62,7 +63,9 @@ class JobService:
             raise invalid_argument("Tag is required.")
         spec = catalog.spec(tag)
         if spec is None:
-            raise invalid_argument(f"Tag {tag!r} is not supported; supported tags: {', '.join(catalog.tags())}.")
+            raise unknown_tag_error(tag, ", ".join(catalog.tags())) or invalid_argument(
+                f"Tag {tag!r} is not supported; supported tags: {', '.join(catalog.tags())}."
+            )
         input_tree = request.input
         if not text(input_tree, "Object").strip() and not (spec.input_url_allowed and text(input_tree, "Url")):
             raise invalid_argument("Input.Object is required.")

@@ -9,6 +9,7 @@ from wanxiang.model.errors import invalid_argument
 from wanxiang.model.template import Template, TemplateShape
 from wanxiang.model.times import format_time
 from wanxiang.model.tree import Tree, child, text
+from wanxiang.model.unimplemented import unknown_tag_error
 
 MAX_NAME = 128
 
@@ -47,7 +48,9 @@ def parse_template_request(
         raise invalid_argument("Tag is required.")
     shape = shape_of(tag)
     if shape is None:
-        raise invalid_argument(f"Tag {tag!r} templates are not supported; supported: {', '.join(supported)}.")
+        raise unknown_tag_error(tag, ", ".join(supported), "templates of Tag") or invalid_argument(
+            f"Tag {tag!r} templates are not supported; supported: {', '.join(supported)}."
+        )
     name = text(request, "Name").strip()
     if not name:
         raise invalid_argument("Name is required.")
