@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -152,7 +153,7 @@ def _run_serve(listener: object, settings: Settings, values: dict[str, object], 
         readiness.checks["workers"] = lambda: "" if pool.alive() else "no worker process is running"
     server = _uvicorn_server(uvicorn.Config(
         app.http(readiness), log_level="warning", access_log=False, server_header=False, log_config=None,
-        timeout_graceful_shutdown=int(settings.shutdown_grace) or None,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
     ))
     stopper.on_stop += [lambda: setattr(server, "should_exit", True), pool.stop_claiming]
     stopper.on_hurry += [lambda: setattr(server, "force_exit", True), pool.hurry]
