@@ -25,7 +25,7 @@ from wanxiang.api import signature
 from wanxiang.api.digest import check_content_md5
 from wanxiang.api.host import parse_host
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.responses import error_response
+from wanxiang.api.responses import error_response, storage_failure
 from wanxiang.api.router import Router
 from wanxiang.config import Settings
 from wanxiang.model.errors import CIError
@@ -74,6 +74,9 @@ def create_app(settings: Settings, router: Router) -> Starlette:
             response = await run_in_threadpool(handler, api_request)
         except CIError as error:
             response = error_response(error, resource=resource, request_id=request_id, head=head)
+        except OSError as error:  # storage faults (planted symlinks, a full disk) are CI errors too
+            log.warning("storage error on %s %s (request %s): %r", request.method, resource, request_id, error)
+            response = error_response(storage_failure(error), resource=resource, request_id=request_id, head=head)
         except Exception:  # the client gets a CI error, the operator the traceback
             log.exception("unhandled error on %s %s (request %s)", request.method, resource, request_id)
             response = error_response(
