@@ -22,7 +22,8 @@ class Settings:
     default_bucket: str = ""  # bucket used when the Host carries none (an IP or localhost)
     allow_private_callbacks: bool = False
     lease_seconds: float = 30.0
-    clock_skew_seconds: int = 900
+    clock_skew_seconds: int = 900  # allowed before a signature's start only, never after its end
+    max_signature_seconds: int = 7 * 24 * 3600
     max_body_bytes: int = 1 << 20
     max_object_bytes: int = 5 << 30
     credentials: dict[str, str] = field(default_factory=dict)

@@ -140,7 +140,11 @@ def _authenticate(api_request: ApiRequest, raw_path: str, settings: Settings) ->
         method=api_request.method, path=raw_path, query=api_request.query, headers=api_request.headers
     )
     signature.verify(
-        signed, settings.credentials.get, now=time.time(), skew_seconds=settings.clock_skew_seconds
+        signed,
+        settings.credentials.get,
+        now=time.time(),
+        skew_seconds=settings.clock_skew_seconds,
+        max_window_seconds=settings.max_signature_seconds,
     )
 
 
