@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
     serve.add_argument("--lease-seconds", type=float, default=30.0)
     serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=float(os.environ.get("WANXIANG_BODY_TIMEOUT", "60")),
+        help="408 RequestTimeout when no byte of a request body arrives for this many seconds",
+    )
+    serve.add_argument(
         "--max-signature-window",
         type=int,
         default=int(os.environ.get("WANXIANG_MAX_SIGNATURE_WINDOW", str(7 * 24 * 3600))),
@@ -106,6 +112,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.default_bucket = args.default_bucket
         settings.allow_private_callbacks = args.allow_private_callbacks
         settings.max_signature_seconds = args.max_signature_window
+        settings.body_timeout_seconds = args.body_timeout
     return settings
 
 
@@ -138,6 +145,7 @@ def _spec(settings: Settings, args: argparse.Namespace) -> WorkerSpec:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from wanxiang.api.http_server import server_config
     from wanxiang.server import CallbackThread, WorkerPool, build_app
 
     credentials, generated = load_credentials(settings.data_dir)
@@ -151,9 +159,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     callbacks = CallbackThread(store, settings.allow_private_callbacks, args.callback_backoff)
     pool.start()
     callbacks.start()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                            server_header=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, settings.host, settings.port))
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
                 f"(database {store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
     try:

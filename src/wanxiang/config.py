@@ -25,6 +25,7 @@ class Settings:
     clock_skew_seconds: int = 900  # allowed before a signature's start only, never after its end
     max_signature_seconds: int = 7 * 24 * 3600
     max_body_bytes: int = 1 << 20
+    body_timeout_seconds: float = 60.0  # 408 when no byte of a request body arrives for this long
     max_object_bytes: int = 5 << 30
     credentials: dict[str, str] = field(default_factory=dict)
 

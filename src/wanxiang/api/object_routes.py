@@ -7,23 +7,22 @@ hook in through ``ObjectHooks`` so this module stays about objects.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import format_datetime
-from typing import BinaryIO
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from wanxiang.api.digest import check_content_md5
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
+from wanxiang.api.streaming import ObjectStreamResponse
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
 from wanxiang.storage.base import USER_META_PREFIX, InvalidBucketName, InvalidObjectKey, ObjectMeta
 from wanxiang.wire.xml import render
 
-CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 # A hook gets the request (and the stored object for uploads) and may answer instead of the default.
@@ -180,7 +179,7 @@ class _ObjectRoutes:
         if head:
             return Response(b"", status_code=200, headers=headers)
         stream = self.storage.open(req.ctx.bucket_id, meta.key)
-        return StreamingResponse(_chunks(stream, start, length), status_code=status, headers=headers)
+        return ObjectStreamResponse(stream, start, length, status_code=status, headers=headers)
 
     def put(self, req: ApiRequest) -> Response:
         if (answer := self._hooked(req)) is not None:
@@ -257,17 +256,3 @@ def _parse_range(value: str, size: int) -> tuple[int, int]:
     if start >= size or start > end:
         raise CIError(416, "InvalidRange", f"The Range {value!r} is not satisfiable for an object of {size} bytes.")
     return start, end
-
-
-def _chunks(stream: BinaryIO, start: int, length: int) -> Iterator[bytes]:
-    try:
-        stream.seek(start)
-        left = length
-        while left > 0:
-            chunk = stream.read(min(CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        stream.close()
