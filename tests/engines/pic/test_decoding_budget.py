@@ -8,8 +8,8 @@ import time
 
 import pytest
 from pic_samples import marked_png
-
 from tests.support import hostile
+
 from wanxiang.engines.pic import PixelLimits, image_info, process_image
 from wanxiang.model.errors import JobFailure
 
