@@ -52,6 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
     serve.add_argument("--lease-seconds", type=float, default=30.0)
     serve.add_argument(
+        "--pic-processes",
+        type=int,
+        default=int(os.environ.get("WANXIANG_PIC_PROCESSES", "2")),
+        help="child processes for image processing on download and upload (503 SlowDown when all are busy); "
+        "0 runs it inside the API process, unisolated",
+    )
+    serve.add_argument(
+        "--pic-backlog",
+        type=int,
+        default=int(os.environ.get("WANXIANG_PIC_BACKLOG", "8")),
+        help="image processing requests that may wait for a free child before 503 SlowDown",
+    )
+    serve.add_argument(
         "--body-timeout",
         type=float,
         default=float(os.environ.get("WANXIANG_BODY_TIMEOUT", "60")),
@@ -113,6 +126,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.allow_private_callbacks = args.allow_private_callbacks
         settings.max_signature_seconds = args.max_signature_window
         settings.body_timeout_seconds = args.body_timeout
+        settings.pic_processes = max(0, args.pic_processes)
+        settings.pic_backlog = max(0, args.pic_backlog)
     return settings
 
 
@@ -153,7 +168,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if generated:
         print(generated, flush=True)
     store, storage = _open(settings, args.database_schema)
-    app, _ = build_app(settings, store, storage)
+    app, services = build_app(settings, store, storage)
     pool = WorkerPool(_spec(settings, args), settings.workers)
     store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(store, settings.allow_private_callbacks, args.callback_backoff)
@@ -167,6 +182,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         callbacks.shutdown()
         pool.shutdown()
+        services.pic_pool.shutdown()
         store.close()
     return 0
 

@@ -28,6 +28,11 @@ class Settings:
     body_timeout_seconds: float = 60.0  # 408 when no byte of a request body arrives for this long
     max_object_bytes: int = 5 << 30
     credentials: dict[str, str] = field(default_factory=dict)
+    # Image processing outside jobs (downloads, Pic-Operations): child processes and the address
+    # space each may use.
+    pic_processes: int = 2
+    pic_backlog: int = 8
+    pic_memory_bytes: int = 1 << 30
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'wanxiang.db').resolve()}"

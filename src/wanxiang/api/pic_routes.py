@@ -10,6 +10,7 @@ from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
+from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import invalid_argument
 from wanxiang.services import pic_processing
 from wanxiang.services.styles import StyleService
@@ -21,6 +22,7 @@ PIC_OPERATIONS = "pic-operations"
 
 def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
     storage = services.storage
+    pool = services.pic_pool
     styles = StyleService(services.store)
 
     def key_of(req: ApiRequest) -> str:
@@ -31,10 +33,10 @@ def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
         if rule is None:
             return None
         if rule == "imageInfo":
-            info = pic_processing.info_on_download(storage, req.ctx, meta.key)
+            info = pool.call(pic_processing.info_on_download, req.ctx, meta.key)
             return Response(json.dumps(info), media_type="application/json")
-        image = pic_processing.process_on_download(storage, req.ctx, meta.key, styles.expand(req.ctx, rule))
-        return Response(image.data, media_type=image.content_type)
+        image = pool.call(pic_processing.process_to_file, req.ctx, meta.key, styles.expand(req.ctx, rule))
+        return temp_file_response(image.path, image.size, image.content_type)
 
     def check_upload(req: ApiRequest) -> None:
         header = req.header(PIC_OPERATIONS)
@@ -46,7 +48,7 @@ def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
         operations = req.extras.get("pic_operations")
         if operations is None:
             return None
-        tree = pic_processing.apply_pic_operations(storage, req.ctx, meta.key, operations)
+        tree = pool.call(pic_processing.apply_pic_operations, req.ctx, meta.key, operations)
         return Response(render("UploadResult", tree), media_type="application/xml")
 
     def image_process(req: ApiRequest) -> Response | None:
@@ -58,7 +60,7 @@ def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
         key = key_of(req)
         operations = styles.expand_pic_operations(req.ctx, pic_processing.parse_pic_operations(header, req.ctx, key))
         pic_processing.read_source(storage, req.ctx.bucket_id, key)  # 404 before any work
-        tree = pic_processing.apply_pic_operations(storage, req.ctx, key, operations)
+        tree = pool.call(pic_processing.apply_pic_operations, req.ctx, key, operations)
         return Response(render("UploadResult", tree), media_type="application/xml")
 
     hooks.download.append(download)

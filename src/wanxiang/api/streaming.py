@@ -4,7 +4,9 @@ disconnect and never closes a sync iterator, which left the file open until garb
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Iterator, Mapping
 from typing import BinaryIO
 
@@ -43,3 +45,12 @@ def _chunks(stream: BinaryIO, start: int, length: int) -> Iterator[bytes]:
             break
         left -= len(chunk)
         yield chunk
+
+
+def temp_file_response(path: str, size: int, content_type: str) -> ObjectStreamResponse:
+    """Stream a temp file and remove it: unlinked at once, its open descriptor keeps it readable."""
+    stream = open(path, "rb")  # noqa: SIM115 - the response closes it
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    headers = {"Content-Type": content_type, "Content-Length": str(size)}
+    return ObjectStreamResponse(stream, 0, size, status_code=200, headers=headers)

@@ -13,6 +13,7 @@ from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
+from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import malformed_xml
 from wanxiang.model.tree import Tree, as_list, text
 from wanxiang.services import pic_processing
@@ -41,6 +42,7 @@ def style_list_tree(found: list[StyleRule]) -> Tree:
 class _StyleRoutes:
     def __init__(self, services: Services) -> None:
         self.storage = services.storage
+        self.pool = services.pic_pool
         self.styles = StyleService(services.store)
 
     def bucket_styles(self, req: ApiRequest) -> Response | None:
@@ -91,5 +93,5 @@ class _StyleRoutes:
         extra = pic_processing.download_rule(req.query)
         if extra is not None and extra != "imageInfo":
             rule += "|" + extra
-        image = pic_processing.process_on_download(self.storage, req.ctx, source, self.styles.expand(req.ctx, rule))
-        return Response(image.data, media_type=image.content_type)
+        image = self.pool.call(pic_processing.process_to_file, req.ctx, source, self.styles.expand(req.ctx, rule))
+        return temp_file_response(image.path, image.size, image.content_type)

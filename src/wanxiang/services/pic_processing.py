@@ -7,7 +7,9 @@ The same engine as PicProcess jobs does the pixels; this module does the COS-sid
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import tempfile
 from dataclasses import dataclass
 
 from wanxiang.engines.base import EngineJob, StoredObject
@@ -97,12 +99,31 @@ def read_source(storage: ObjectStorage, bucket: str, key: str) -> bytes:
         raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}") from exc
 
 
+@dataclass(frozen=True)
+class ProcessedFile:
+    """A processed image in a temp file (the API streams it and removes it)."""
+
+    path: str
+    content_type: str
+    size: int
+
+
 def process_on_download(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedImage:
     data = read_source(storage, ctx.bucket_id, key)
     try:
         return process_image(data, rule, read_object=lambda k: read_source(storage, ctx.bucket_id, k))
     except JobFailure as failure:
         raise _failure_to_error(failure) from failure
+
+
+def process_to_file(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
+    """:func:`process_on_download` with the result in a file: what a pool child hands back, so the
+    result never travels through the API process's memory whole."""
+    image = process_on_download(storage, ctx, key, rule)
+    fd, path = tempfile.mkstemp(prefix="wanxiang-pic-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(image.data)
+    return ProcessedFile(path, image.content_type, len(image.data))
 
 
 def info_on_download(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, str]:
