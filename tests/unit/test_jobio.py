@@ -50,3 +50,13 @@ def test_a_missing_input_is_input_object_not_exist(tmp_path: Path) -> None:
     with pytest.raises(JobFailure) as caught:
         job_io(storage, "nope.jpg").input_path()
     assert caught.value.code == "InputObjectNotExist"
+
+
+def test_an_abandoned_job_stores_nothing_more(tmp_path: Path) -> None:
+    storage = open_storage(f"local:{tmp_path / 'data'}")
+    io = job_io(storage, "in.jpg")
+    io.abandon()
+    with pytest.raises(JobFailure) as caught:
+        io.write_object("out/late.jpg", b"too late", "image/jpeg")
+    assert caught.value.code == "JobTimeout"
+    assert storage.head(BUCKET, "out/late.jpg") is None

@@ -44,6 +44,12 @@ class StorageJobIO:
         self._temp: Path | None = None
         self._input: BinaryIO | None = None
         self._input_path: Path | None = None
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        """The job ended without its engine (its deadline passed): anything the engine still tries
+        to store is refused, so a timed-out job leaves no output behind."""
+        self._abandoned = True
 
     def input_path(self) -> Path:
         """A path the engine can open by name. For a file in local storage it is the descriptor the
@@ -79,6 +85,8 @@ class StorageJobIO:
             raise JobFailure("InputObjectNotExist", f"The object {key!r} cannot be read: {exc.strerror}.") from exc
 
     def write_object(self, key: str, data: bytes | Path, content_type: str, bucket: str | None = None) -> StoredObject:
+        if self._abandoned:
+            raise JobFailure("JobTimeout", "The job ran past its deadline; its output is not stored.")
         target = bucket or self.output_bucket
         try:
             meta = self.storage.put(target, key, data, content_type=content_type)
@@ -95,6 +103,8 @@ class StorageJobIO:
         return self._temp
 
     def progress(self, percent: int) -> None:
+        if self._abandoned:
+            return
         now = time.monotonic()
         if now - self._last_report >= 1.0:
             self._last_report = now
