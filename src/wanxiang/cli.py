@@ -88,8 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
             help="let callbacks reach private/loopback addresses",
         )
         command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
+        command.add_argument(
+            "--job-timeout",
+            type=_job_timeouts,
+            default=os.environ.get("WANXIANG_JOB_TIMEOUTS", ""),
+            help="'<Tag or QueueId>=<seconds>,...': job deadlines over the per-Tag defaults (JobTimeout past them)",
+        )
     sub.add_parser("doctor", help="report which engines, models and language pairs are available")
     return parser
+
+
+def _job_timeouts(spec: str) -> str:
+    from wanxiang.worker.deadlines import JobDeadlines
+
+    try:
+        JobDeadlines.parse(spec)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return spec
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +135,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         storage_url=args.storage_url,
         workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
         lease_seconds=args.lease_seconds,
+        job_timeouts=args.job_timeout,
     )
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
@@ -154,6 +171,7 @@ def _spec(settings: Settings, args: argparse.Namespace) -> WorkerSpec:
         schema=args.database_schema,
         lease_seconds=settings.lease_seconds,
         log_level=logging.getLogger().level,
+        job_timeouts=settings.job_timeouts,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from wanxiang.storage.base import ObjectStorage
 from wanxiang.storage.registry import open_storage
 from wanxiang.store.jobs import NOTIFY_CHANNEL
 from wanxiang.store.store import Store
+from wanxiang.worker.deadlines import JobDeadlines
 from wanxiang.worker.loop import Worker
 from wanxiang.worker.wake import ListenWaiter, PollWaiter, Waiter
 
@@ -89,6 +91,7 @@ class WorkerSpec:
     schema: str | None
     lease_seconds: float
     log_level: int
+    job_timeouts: str = ""  # JobDeadlines.parse form
 
 
 def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
@@ -108,11 +111,18 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
     waiter = make_waiter(store, spec.database_url, spec.schema, doorbell)
     if doorbell is not None:  # jobs this worker creates (batch children, workflow steps) wake the others
         store.jobs.wake_hooks.append(doorbell.set)
-    worker = Worker(store, storage, waiter, lease_seconds=spec.lease_seconds)
+    worker = Worker(store, storage, waiter, lease_seconds=spec.lease_seconds,
+                    deadlines=JobDeadlines.parse(spec.job_timeouts))
     worker.side_tasks = side_tasks(store, storage)
     log.info("worker %s started", worker.worker_id)
     worker.run(stop)
     store.close()
+    if worker.stuck:
+        # An engine thread outlived its job; only ending the process stops it. The pool starts
+        # a fresh worker in this one's place.
+        log.warning("worker %s exits to be replaced (an engine is stuck)", worker.worker_id)
+        logging.shutdown()
+        os._exit(0)
 
 
 class WorkerPool:
