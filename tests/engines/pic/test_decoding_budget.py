@@ -64,3 +64,12 @@ def test_frame_count_limit_is_configurable() -> None:
     assert refused(gif, "imageMogr2/thumbnail/10x", max_frames=30).code == "ImageTooLarge"
     with pytest.raises(JobFailure):
         image_info(gif, PixelLimits(max_frames=30))
+
+
+def test_a_watermark_that_lies_about_its_size_is_refused_before_it_is_decoded() -> None:
+    marks = {"mark.jpg": hostile.lying_jpeg()}
+    failure = refused(marked_png(200, 100), "watermark/1/image/bWFyay5qcGc")  # base64url("mark.jpg")
+    assert failure.code == "InvalidArgument"  # no read_object: still refused, nothing decoded
+    with pytest.raises(JobFailure) as caught:
+        process_image(marked_png(200, 100), "watermark/1/image/bWFyay5qcGc", read_object=marks.__getitem__)
+    assert caught.value.code == "ImageTooLarge"
