@@ -97,6 +97,23 @@ class StorageJobIO:
         region = self.output_region if target == self.output_bucket else self.region
         return StoredObject(target, key, meta.etag, meta.size, location(target, region, key))
 
+    def move_object(self, key: str, new_key: str) -> None:
+        meta = self.storage.head(self.bucket_id, key)
+        if meta is None:
+            raise JobFailure("InputObjectNotExist", f"The object {key!r} does not exist.")
+        try:
+            with self.storage.open(self.bucket_id, key) as source:
+                self.storage.put(self.bucket_id, new_key, source, content_type=meta.content_type, meta=meta.meta)
+        except (NoSuchKey, InvalidObjectKey) as exc:
+            raise JobFailure("InvalidOutput", f"Cannot move {key!r} to {new_key!r}: {exc}") from exc
+        self.storage.delete(self.bucket_id, key)
+
+    def delete_object(self, key: str) -> None:
+        try:
+            self.storage.delete(self.bucket_id, key)
+        except InvalidObjectKey as exc:
+            raise JobFailure("InvalidInput", f"The object key {key!r} is not valid: {exc}") from exc
+
     def temp_dir(self) -> Path:
         if self._temp is None:
             self._temp = Path(tempfile.mkdtemp(prefix="wanxiang-job-"))
