@@ -76,11 +76,16 @@ def _settings(values: dict[str, object]) -> Settings:
         shutdown_grace=float(values["shutdown_grace"]),  # type: ignore[arg-type]
         allow_private_callbacks=bool(values["allow_private_callbacks"]),
         callback_backoff_seconds=float(values["callback_backoff"]),  # type: ignore[arg-type]
+        job_timeouts=str(values["job_timeout"]),
     )
     if "host" in values:
         settings.host, settings.port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
         settings.region, settings.default_bucket = str(values["region"]), str(values["default_bucket"])
         settings.metrics_token = str(values["metrics_token"])
+        settings.max_signature_seconds = int(values["max_signature_window"])  # type: ignore[call-overload]
+        settings.body_timeout_seconds = float(values["body_timeout"])  # type: ignore[arg-type]
+        settings.pic_processes = int(values["pic_processes"])  # type: ignore[call-overload]
+        settings.pic_backlog = int(values["pic_backlog"])  # type: ignore[call-overload]
     return settings
 
 
@@ -139,8 +144,7 @@ def _serve_on(listener: object, settings: Settings, values: dict[str, object], s
 
 
 def _run_serve(listener: object, settings: Settings, values: dict[str, object], stopper: Stopper) -> int:
-    import uvicorn
-
+    from wanxiang.api.http_server import server_config
     from wanxiang.ops.health import Readiness, database_check, storage_check
     from wanxiang.server import CallbackThread, WorkerPool
 
@@ -151,8 +155,9 @@ def _run_serve(listener: object, settings: Settings, values: dict[str, object], 
     readiness = Readiness({"database": database_check(app.store), "storage": storage_check(app.storage)})
     if settings.workers > 0:
         readiness.checks["workers"] = lambda: "" if pool.alive() else "no worker process is running"
-    server = _uvicorn_server(uvicorn.Config(
-        app.http(readiness), log_level="warning", access_log=False, server_header=False, log_config=None,
+    # log_config=None: uvicorn's own few lines go through our handler and format.
+    server = _uvicorn_server(server_config(
+        app.http(readiness), settings.host, settings.port, log_config=None,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
     ))
     stopper.on_stop += [lambda: setattr(server, "should_exit", True), pool.stop_claiming]

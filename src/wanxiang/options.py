@@ -54,6 +54,13 @@ def _choice(choices: tuple[str, ...], fold: Callable[[str], str] = str.lower) ->
     return convert
 
 
+def _job_timeouts(raw: str) -> str:
+    from wanxiang.worker.deadlines import JobDeadlines
+
+    JobDeadlines.parse(raw)  # a ValueError names the bad entry
+    return raw
+
+
 def _flag(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -97,6 +104,9 @@ COMMON: tuple[Option, ...] = (
            "let callbacks reach private and loopback addresses", _flag, shown="off", switch=True),
     Option("--callback-backoff", "WANXIANG_CALLBACK_BACKOFF", 5.0,
            "first retry delay of a failed callback (doubled per attempt, 6 attempts)", _seconds(0, False)),
+    Option("--job-timeout", "WANXIANG_JOB_TIMEOUTS", "",
+           "'<Tag or QueueId>=<seconds>,...': job deadlines over the per-Tag defaults (JobTimeout past them)",
+           _job_timeouts, shown="per-Tag defaults"),
     Option("--log-level", "WANXIANG_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _choice(LEVELS, str.upper)),
     Option("--log-format", "WANXIANG_LOG_FORMAT", "text", "text, or json: one JSON object a line", _choice(FORMATS)),
 )
@@ -108,6 +118,15 @@ SERVE: tuple[Option, ...] = (
            shown="none"),
     Option("--metrics-token", "WANXIANG_METRICS_TOKEN", "",
            "bearer token /-/metrics requires (needed when not listening on loopback)", shown="none"),
+    Option("--pic-processes", "WANXIANG_PIC_PROCESSES", 2,
+           "child processes for image processing on download and upload (503 SlowDown when all are busy); "
+           "0 runs it inside the API process, unisolated", _int_at_least(0, 64)),
+    Option("--pic-backlog", "WANXIANG_PIC_BACKLOG", 8,
+           "image processing requests that may wait for a free child before 503 SlowDown", _int_at_least(0, 10000)),
+    Option("--body-timeout", "WANXIANG_BODY_TIMEOUT", 60.0,
+           "408 RequestTimeout when no byte of a request body arrives for this many seconds", _seconds(0, False)),
+    Option("--max-signature-window", "WANXIANG_MAX_SIGNATURE_WINDOW", 7 * 24 * 3600,
+           "longest q-sign-time window accepted, in seconds (7 days)", _int_at_least(1)),
 )
 WORKER: tuple[Option, ...] = ()
 DOCTOR: tuple[Option, ...] = (

@@ -62,6 +62,12 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None, slots: Any = None, sl
     worker.run(stop)
     log.info("worker %s stopped (process %d)", worker.worker_id, os.getpid())
     app.close()
+    if worker.stuck:
+        # An engine thread outlived its job; only ending the process stops it. The pool starts
+        # a fresh worker in this one's place.
+        log.warning("worker %s exits to be replaced (an engine is stuck)", worker.worker_id)
+        logging.shutdown()
+        os._exit(0)
 
 
 class WorkerPool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
+from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import invalid_argument
 from wanxiang.services.pic_processing import asks_image_inspect, download_rule
 from wanxiang.storage.base import ObjectMeta
@@ -38,7 +39,7 @@ class PicRoutes:
         if rule == "imageInfo":
             return Response(json.dumps(self.pic.info(req.ctx, meta.key)), media_type="application/json")
         image = self.pic.on_download(req.ctx, meta.key, rule)
-        return Response(image.data, media_type=image.content_type)
+        return temp_file_response(image.path, image.size, image.content_type)
 
     def image_process(self, req: ApiRequest) -> Response:
         """``POST /key?image_process``: Pic-Operations applied to an object already stored."""

@@ -69,6 +69,18 @@ def _set_parent_death_signal(sig: int) -> bool:
         return False
 
 
+def die_with_parent() -> None:
+    """For a stateless helper process (an image processing child): killed when its parent dies,
+    deaf to the Ctrl-C its terminal sends the whole process group (the parent stops it)."""
+    import multiprocessing
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_parent_death_signal(signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the parent died before the line above
+        os._exit(0)
+
+
 class WorkerSignals:
     """Signals and parent death of one worker process, seen on a thread of their own.
 
