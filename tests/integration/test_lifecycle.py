@@ -174,4 +174,14 @@ def test_worker_processes_exit_by_themselves_when_serve_is_killed(tmp_path: Path
 
     server.process.kill()  # SIGKILL: no chance to stop anything
     server.process.wait()
-    assert _gone(children, timeout=30) == []
+    assert _gone(children, timeout=30) == [], server.log()
+
+
+def test_worker_processes_still_starting_exit_when_serve_is_killed(tmp_path: Path) -> None:
+    """Killed as soon as it answers: its worker processes are then usually still importing, and
+    must notice a parent that died before they could look."""
+    server = start_server(tmp_path / "srv", "--workers", "2")
+    children = descendants(server.process.pid)
+    server.process.kill()
+    server.process.wait()
+    assert _gone(children, timeout=60) == [], server.log()

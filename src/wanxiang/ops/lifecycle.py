@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import multiprocessing
 import os
 import select
 import signal
@@ -29,6 +30,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 HURRY = signal.SIGUSR2  # parent -> worker process: hand the job back and exit now
 _PARENT_GONE = signal.SIGUSR1
 _PR_SET_PDEATHSIG = 1
+HAND_BACK_SECONDS = 10.0
 
 
 class Stopper:
@@ -72,8 +74,6 @@ def _set_parent_death_signal(sig: int) -> bool:
 def die_with_parent() -> None:
     """For a stateless helper process (an image processing child): killed when its parent dies,
     deaf to the Ctrl-C its terminal sends the whole process group (the parent stops it)."""
-    import multiprocessing
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_parent_death_signal(signal.SIGKILL)
     parent = multiprocessing.parent_process()
@@ -95,7 +95,10 @@ class WorkerSignals:
         self.stop = stop
         self.grace = grace
         self.hand_back = hand_back
-        self.parent = os.getppid()
+        # The pid of the process that spawned this one, as it told us, not os.getppid() now: the
+        # parent may already have died, and then getppid() names the process that adopted us.
+        spawner = multiprocessing.parent_process()
+        self.parent = spawner.pid if spawner is not None and spawner.pid else os.getppid()
         self._deadline: float | None = None
         self._reader, self._writer = socket.socketpair()
 
@@ -128,14 +131,25 @@ class WorkerSignals:
                 self._exit_now("told to stop at once" if hurry else "grace period over")
 
     def _exit_now(self, why: str) -> None:
-        try:
-            self.hand_back()
-        except Exception:
-            log.exception("worker process %d: handing the running job back failed", os.getpid())
+        # Bounded: a database that does not answer must not keep the process; the job's lease then
+        # lapses and it runs again all the same.
+        handing = threading.Thread(target=self._hand_back, name="hand-back", daemon=True)
+        handing.start()
+        handing.join(HAND_BACK_SECONDS)
+        if handing.is_alive():
+            log.warning("worker process %d: the job was not handed back within %g s; its lease will lapse",
+                        os.getpid(), HAND_BACK_SECONDS)
         log.info("worker process %d: %s; exiting", os.getpid(), why)
         for handler in logging.getLogger().handlers:
             handler.flush()
         os._exit(0)
+
+
+    def _hand_back(self) -> None:
+        try:
+            self.hand_back()
+        except Exception:
+            log.exception("worker process %d: handing the running job back failed", os.getpid())
 
 
 def _noted(_signum: int, _frame: FrameType | None) -> None:
