@@ -19,7 +19,7 @@ from wanxiang.config import ConfigError, Settings, load_credentials
 from wanxiang.ops import startup
 from wanxiang.ops.lifecycle import Stopper
 from wanxiang.ops.logs import add_secrets, configure
-from wanxiang.options import COMMON, DOCTOR, SERVE, WORKER, add_options, resolve
+from wanxiang.options import COMMON, DOCTOR, SERVE, WORKER, Values, add_options, resolve
 
 if TYPE_CHECKING:
     from wanxiang.app import App
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             values = resolve(args, DOCTOR)
             return _doctor(bool(values["strict"]))
         values = resolve(args, COMMON + (SERVE if args.command == "serve" else WORKER))
-        configure(str(values["log_level"]), str(values["log_format"]))
+        configure(values.text("log_level"), values.text("log_format"))
         if args.command == "serve":
             return _serve(values)
         return _worker(values)
@@ -65,27 +65,26 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
 
 
-def _settings(values: dict[str, object]) -> Settings:
-    data_dir = startup.usable_data_dir(Path(str(values["data_dir"])))
+def _settings(values: Values) -> Settings:
     settings = Settings(
-        data_dir=data_dir,
-        database_url=str(values["database_url"]),
-        storage_url=str(values["storage_url"]),
-        workers=int(values["workers"]) if values["workers"] is not None else (os.cpu_count() or 1),  # type: ignore[call-overload]
-        lease_seconds=float(values["lease_seconds"]),  # type: ignore[arg-type]
-        shutdown_grace=float(values["shutdown_grace"]),  # type: ignore[arg-type]
+        data_dir=startup.usable_data_dir(Path(values.text("data_dir"))),
+        database_url=values.text("database_url"),
+        storage_url=values.text("storage_url"),
+        workers=values.integer("workers") if values["workers"] is not None else (os.cpu_count() or 1),
+        lease_seconds=values.number("lease_seconds"),
+        shutdown_grace=values.number("shutdown_grace"),
         allow_private_callbacks=bool(values["allow_private_callbacks"]),
-        callback_backoff_seconds=float(values["callback_backoff"]),  # type: ignore[arg-type]
-        job_timeouts=str(values["job_timeout"]),
+        callback_backoff_seconds=values.number("callback_backoff"),
+        job_timeouts=values.text("job_timeout"),
     )
-    if "host" in values:
-        settings.host, settings.port = str(values["host"]), int(values["port"])  # type: ignore[call-overload]
-        settings.region, settings.default_bucket = str(values["region"]), str(values["default_bucket"])
-        settings.metrics_token = str(values["metrics_token"])
-        settings.max_signature_seconds = int(values["max_signature_window"])  # type: ignore[call-overload]
-        settings.body_timeout_seconds = float(values["body_timeout"])  # type: ignore[arg-type]
-        settings.pic_processes = int(values["pic_processes"])  # type: ignore[call-overload]
-        settings.pic_backlog = int(values["pic_backlog"])  # type: ignore[call-overload]
+    if "host" in values:  # serve
+        settings.host, settings.port = values.text("host"), values.integer("port")
+        settings.region, settings.default_bucket = values.text("region"), values.text("default_bucket")
+        settings.metrics_token = values.text("metrics_token")
+        settings.max_signature_seconds = values.integer("max_signature_window")
+        settings.body_timeout_seconds = values.number("body_timeout")
+        settings.pic_processes = values.integer("pic_processes")
+        settings.pic_backlog = values.integer("pic_backlog")
     return settings
 
 
@@ -109,15 +108,15 @@ def _open(settings: Settings, schema: str | None) -> App:
         raise startup.database_failure(settings, exc) from None
 
 
-def _spec(settings: Settings, values: dict[str, object]) -> WorkerSpec:
+def _spec(settings: Settings, values: Values) -> WorkerSpec:
     from wanxiang.server import WorkerSpec
 
-    schema = str(values["database_schema"]) or None
+    schema = values.text("database_schema") or None
     return WorkerSpec(settings=settings, schema=schema, log_level=logging.getLogger().level,
-                      log_format=str(values["log_format"]))
+                      log_format=values.text("log_format"))
 
 
-def _serve(values: dict[str, object]) -> int:
+def _serve(values: Values) -> int:
     stopper = Stopper()
     stopper.install()
     settings = _settings(values)
@@ -128,7 +127,7 @@ def _serve(values: dict[str, object]) -> int:
         listener.close()
 
 
-def _serve_on(listener: object, settings: Settings, values: dict[str, object], stopper: Stopper) -> int:
+def _serve_on(listener: object, settings: Settings, values: Values, stopper: Stopper) -> int:
     from wanxiang.ops.metrics_dir import remove_shared, share_between_processes
 
     credentials, note = load_credentials(settings.data_dir)
@@ -143,12 +142,12 @@ def _serve_on(listener: object, settings: Settings, values: dict[str, object], s
         remove_shared(folder)
 
 
-def _run_serve(listener: object, settings: Settings, values: dict[str, object], stopper: Stopper) -> int:
+def _run_serve(listener: object, settings: Settings, values: Values, stopper: Stopper) -> int:
     from wanxiang.api.http_server import server_config
     from wanxiang.ops.health import Readiness, database_check, storage_check
     from wanxiang.server import CallbackThread, WorkerPool
 
-    app = _open(settings, str(values["database_schema"]) or None)
+    app = _open(settings, values.text("database_schema") or None)
     pool = WorkerPool(_spec(settings, values), settings.workers)
     app.store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(app)
@@ -207,7 +206,7 @@ def _run_until_stopped(server: object, listener: object, announce: str) -> None:
     asyncio.run(main())
 
 
-def _worker(values: dict[str, object]) -> int:
+def _worker(values: Values) -> int:
     stopper = Stopper()
     stopper.install()
     settings = _settings(values)
@@ -217,7 +216,7 @@ def _worker(values: dict[str, object]) -> int:
     try:
         from wanxiang.server import CallbackThread, WorkerPool
 
-        app = _open(settings, str(values["database_schema"]) or None)
+        app = _open(settings, values.text("database_schema") or None)
         pool = WorkerPool(_spec(settings, values), settings.workers)
         callbacks = CallbackThread(app)
         stopper.on_stop.append(pool.stop_claiming)

@@ -135,6 +135,24 @@ DOCTOR: tuple[Option, ...] = (
 )
 
 
+class Values(dict[str, object]):
+    """Resolved option values, by dest, read back with their types."""
+
+    def text(self, key: str) -> str:
+        value = self[key]
+        return "" if value is None else str(value)
+
+    def integer(self, key: str) -> int:
+        value = self[key]
+        assert isinstance(value, int), key
+        return value
+
+    def number(self, key: str) -> float:
+        value = self[key]
+        assert isinstance(value, (int, float)), key
+        return float(value)
+
+
 def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
     for option in options:
         shown = option.shown or str(option.default)
@@ -146,9 +164,9 @@ def add_options(parser: argparse.ArgumentParser, options: tuple[Option, ...]) ->
             parser.add_argument(option.flag, default=None, metavar=option.dest.upper(), help=f"{option.help} ({where})")
 
 
-def resolve(args: argparse.Namespace, options: tuple[Option, ...]) -> dict[str, object]:
+def resolve(args: argparse.Namespace, options: tuple[Option, ...]) -> Values:
     """Each option's value: the command line's, else its environment variable's, else the default."""
-    values: dict[str, object] = {}
+    values = Values()
     for option in options:
         raw = getattr(args, option.dest, None)
         source = option.flag
