@@ -210,3 +210,41 @@ def test_ready_goes_503_naming_the_database_while_it_refuses_connections(tmp_pat
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_delivered_callback_is_logged_and_counted(json_server: RunningServer) -> None:
+    import http.server
+    import threading
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        cos = sdk_client(json_server)
+        before = _samples(json_server)
+        cos.put_object(Bucket=BUCKET, Body=marker_png(), Key="in/cb.png")
+        url = f"http://127.0.0.1:{hook.server_address[1]}/done"
+        job_id = submit(cos, BUCKET, pic_job(BUCKET, "in/cb.png", "imageMogr2/rotate/90", "out/cb.png", CallBack=url))
+        assert wait_for_state(getter(cos, BUCKET), job_id)["State"] == "Success"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            delivered = [r for r in _records(json_server) if r.get("job_id") == job_id and r["message"] == "callback delivered"]
+            if delivered:
+                break
+            time.sleep(0.1)
+        assert delivered and delivered[0]["status"] == 200 and delivered[0]["attempt"] == 1
+        after = _samples(json_server)
+        grew = _value(after, "wanxiang_callback_attempts_total", event="TaskFinish") - _value(
+            before, "wanxiang_callback_attempts_total", event="TaskFinish")
+        assert grew == 1
+    finally:
+        hook.shutdown()
+        hook.server_close()
