@@ -11,9 +11,10 @@ import argparse
 import logging
 import math
 import os
+import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wanxiang.config import ConfigError, Settings, load_credentials
 from wanxiang.ops import startup
@@ -23,7 +24,7 @@ from wanxiang.options import COMMON, DOCTOR, SERVE, WORKER, Values, add_options,
 
 if TYPE_CHECKING:
     from wanxiang.app import App
-    from wanxiang.server import WorkerSpec
+    from wanxiang.server import WorkerPool, WorkerSpec
 
 log = logging.getLogger("wanxiang")
 EXIT_CONFIG = 2
@@ -77,10 +78,10 @@ def _settings(values: Values) -> Settings:
         callback_backoff_seconds=values.number("callback_backoff"),
         job_timeouts=values.text("job_timeout"),
     )
+    settings.metrics_token = values.text("metrics_token")
     if "host" in values:  # serve
         settings.host, settings.port = values.text("host"), values.integer("port")
         settings.region, settings.default_bucket = values.text("region"), values.text("default_bucket")
-        settings.metrics_token = values.text("metrics_token")
         settings.max_signature_seconds = values.integer("max_signature_window")
         settings.body_timeout_seconds = values.number("body_timeout")
         settings.pic_processes = values.integer("pic_processes")
@@ -210,32 +211,70 @@ def _worker(values: Values) -> int:
     stopper = Stopper()
     stopper.install()
     settings = _settings(values)
+    port = values.integer("metrics_port")
+    listener = startup.listen(values.text("metrics_host"), port) if port else None
     from wanxiang.ops.metrics_dir import remove_shared, share_between_processes
 
     folder = share_between_processes()
     try:
-        from wanxiang.server import CallbackThread, WorkerPool
-
-        app = _open(settings, values.text("database_schema") or None)
-        pool = WorkerPool(_spec(settings, values), settings.workers)
-        callbacks = CallbackThread(app)
-        stopper.on_stop.append(pool.stop_claiming)
-        stopper.on_hurry.append(pool.hurry)
-        try:
-            if not stopper.stopping.is_set():
-                pool.start()
-                callbacks.start()
-                print(f"wanxiang worker: {settings.workers} worker process(es) on database {app.store.dialect}",
-                      flush=True)
-                while not stopper.stopping.wait(0.5):
-                    pass
-        finally:
-            pool.shutdown(settings.shutdown_grace, stopper.hurry)
-            callbacks.shutdown()
-            app.close()
+        return _run_worker(settings, values, stopper, listener)
     finally:
         remove_shared(folder)
+        if listener is not None:
+            listener.close()
+
+
+def _run_worker(settings: Settings, values: Values, stopper: Stopper, listener: socket.socket | None) -> int:
+    from wanxiang.server import CallbackThread, WorkerPool
+
+    app = _open(settings, values.text("database_schema") or None)
+    pool = WorkerPool(_spec(settings, values), settings.workers)
+    callbacks = CallbackThread(app)
+    stopper.on_stop.append(pool.stop_claiming)
+    stopper.on_hurry.append(pool.hurry)
+    ops_server = None
+    if listener is not None:
+        settings.host = values.text("metrics_host")  # the metrics' loopback rule looks at the listening address
+        ops_server = _ops_server(app, settings, pool, listener)
+        stopper.on_stop.append(lambda: setattr(ops_server, "should_exit", True))
+    try:
+        if not stopper.stopping.is_set():
+            pool.start()
+            callbacks.start()
+            print(f"wanxiang worker: {settings.workers} worker process(es) on database {app.store.dialect}",
+                  flush=True)
+            while not stopper.stopping.wait(0.5):
+                pass
+    finally:
+        if ops_server is not None:
+            ops_server.should_exit = True
+        pool.shutdown(settings.shutdown_grace, stopper.hurry)
+        callbacks.shutdown()
+        app.close()
     return 0
+
+
+def _ops_server(app: App, settings: Settings, pool: WorkerPool, listener: socket.socket) -> Any:
+    """/-/healthy, /-/ready and /-/metrics of a worker machine, on a thread of their own."""
+    import asyncio
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from wanxiang.api.ops_routes import ops_routes
+    from wanxiang.ops.health import Readiness, database_check, queue_depth, storage_check
+
+    readiness = Readiness({
+        "database": database_check(app.store),
+        "storage": storage_check(app.storage),
+        "workers": lambda: "" if pool.alive() else "no worker process is running",
+    })
+    http = Starlette(routes=ops_routes(settings, readiness, lambda: queue_depth(app.store)))
+    server = uvicorn.Server(uvicorn.Config(http, log_config=None, log_level="warning", access_log=False))
+    threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[listener])), name="ops-http",
+                     daemon=True).start()
+    return server
 
 
 def _doctor(strict: bool) -> int:

@@ -128,7 +128,14 @@ SERVE: tuple[Option, ...] = (
     Option("--max-signature-window", "WANXIANG_MAX_SIGNATURE_WINDOW", 7 * 24 * 3600,
            "longest q-sign-time window accepted, in seconds (7 days)", _int_at_least(1)),
 )
-WORKER: tuple[Option, ...] = ()
+WORKER: tuple[Option, ...] = (
+    Option("--metrics-port", "WANXIANG_METRICS_PORT", 0,
+           "serve /-/healthy, /-/ready and /-/metrics of this machine's workers on this port (0: off)",
+           _int_at_least(0, 65535), shown="0 (off)"),
+    Option("--metrics-host", "WANXIANG_METRICS_HOST", "127.0.0.1", "address for --metrics-port"),
+    Option("--metrics-token", "WANXIANG_METRICS_TOKEN", "",
+           "bearer token /-/metrics requires (needed when not listening on loopback)", shown="none"),
+)
 DOCTOR: tuple[Option, ...] = (
     Option("--strict", None, False, "exit 1 when something a configured engine needs is missing", _flag,
            shown="off", switch=True),

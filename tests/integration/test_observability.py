@@ -163,8 +163,12 @@ def _ready(server: RunningServer) -> tuple[int, dict[str, Any]]:
 
 def _poll_ready(server: RunningServer, want: int, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        status, body = _ready(server)
+        try:
+            status, body = _ready(server)
+        except httpx.ConnectError:  # not listening yet
+            status = 0
         if status == want:
             return body
         time.sleep(0.05)
@@ -248,3 +252,35 @@ def test_a_delivered_callback_is_logged_and_counted(json_server: RunningServer) 
     finally:
         hook.shutdown()
         hook.server_close()
+
+
+def test_a_worker_machine_serves_its_own_readiness_and_metrics(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.server import free_port
+
+    data = tmp_path / "shared"
+    api = start_server(data, "--workers", "0")
+    port = free_port()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "wanxiang.cli", "worker", "--data-dir", str(data), "--workers", "1",
+         "--metrics-port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        ops = RunningServer(port, data, worker, data / "none.log")
+        body = _poll_ready(ops, 200)
+        assert body["checks"] == {"database": "ok", "storage": "ok", "workers": "ok"}
+        cos = sdk_client(api)
+        cos.put_object(Bucket=BUCKET, Body=marker_png(), Key="in/w.png")
+        job_id = submit(cos, BUCKET, pic_job(BUCKET, "in/w.png", "imageMogr2/rotate/90", "out/w.png"))
+        assert wait_for_state(getter(cos, BUCKET), job_id)["State"] == "Success"
+        time.sleep(0.3)
+        samples = _samples(ops)
+        assert _value(samples, "wanxiang_jobs_finished_total", tag="PicProcess", state="Success", code="Success") == 1
+        assert _value(samples, "wanxiang_workers", state="idle") == 1
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0
+        api.stop()
