@@ -118,7 +118,7 @@ def test_a_job_still_running_when_the_grace_period_ends_goes_back_to_its_queue_a
     again = start_server(data, "--workers", "1")
     try:
         detail = wait_for_state(getter(sdk_client(again), BUCKET), job_id, timeout=120)
-        assert detail["State"] == "Success"
+        assert detail["State"] == "Success", (detail, again.log())
     finally:
         again.stop()
 
