@@ -155,9 +155,10 @@ class Worker:
         while engine.is_alive() and (left := deadline - time.monotonic()) > 0:
             engine.join(min(1.0, left))
             self._beat()
+        finished = not engine.is_alive()  # read before outcome: an engine ending now counts as late
         if outcome:
             return outcome[0]
-        if not engine.is_alive():  # it raised past _execute's net (SystemExit and the like)
+        if finished:  # it raised past _execute's net (SystemExit and the like)
             return JobState.FAILED, "InternalError", f"The {job.tag} engine stopped without a result.", {}
         io.abandon()
         self.stuck = True
