@@ -87,7 +87,11 @@ class PicPool:
     def _in_child(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         executor = self._current()
         try:
-            future = executor.submit(_run, fn, args)
+            try:
+                future = executor.submit(_run, fn, args)
+            except RuntimeError:  # another task's timeout shut this executor down meanwhile
+                executor = self._current()
+                future = executor.submit(_run, fn, args)
             result = future.result(timeout=self.limits.task_seconds)
         except concurrent.futures.TimeoutError:
             log.warning("image processing ran past %.0f s; replacing the pool", self.limits.task_seconds)
