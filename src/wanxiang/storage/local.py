@@ -5,6 +5,7 @@ Layout under ``root``::
     <bucket>/<dir>%2F/.../<file>        object bytes (names from ``keys.key_to_names``)
     .meta/<bucket>/<dir>%2F/.../<file>.json   content type, ETag, size, time, user metadata
     .tmp/                               uploads in progress (renamed into place when whole)
+    .uploads/                           multipart uploads (see ``local_multipart``)
     .lock                               flock: commits exclusive, metadata reads shared
 
 Bucket names never start with ``.``, so the bookkeeping names cannot collide with a bucket.
@@ -34,11 +35,13 @@ from wanxiang.storage.base import (
     ListResult,
     NoSuchKey,
     ObjectMeta,
+    normalize_headers,
     normalize_user_meta,
     quoted_etag,
 )
 from wanxiang.storage.keys import key_to_names, validate_bucket, validate_key
 from wanxiang.storage.listing import paginate
+from wanxiang.storage.local_multipart import LocalMultipart
 from wanxiang.storage.local_walk import LocalWalk
 
 CHUNK = 1 << 20
@@ -49,7 +52,7 @@ META_SUFFIX = ".json"
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-class LocalStorage:
+class LocalStorage(LocalMultipart):
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         for folder in (self.root, self.root / META_DIR, self.root / TMP_DIR):
@@ -96,32 +99,67 @@ class LocalStorage:
         *,
         content_type: str = DEFAULT_CONTENT_TYPE,
         meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> ObjectMeta:
         validate_bucket(bucket)
-        dirs, name = key_to_names(validate_key(key))
-        user_meta = normalize_user_meta(meta)
-        self.create_bucket(bucket)
-        data_tmp = self._tmp_name()
-        meta_tmp = self._tmp_name()
+        validate_key(key)
+        attributes = (content_type, normalize_user_meta(meta), normalize_headers(headers))
+        data_tmp = self.tmp_name()
         try:
             size, md5 = self._write_tmp(data_tmp, data)
-            result = ObjectMeta(
-                bucket=bucket,
-                key=key,
-                size=size,
-                etag=quoted_etag(md5),
-                content_type=content_type or DEFAULT_CONTENT_TYPE,
-                last_modified=datetime.now(UTC),
-                meta=user_meta,
-            )
+            return self.commit_object(bucket, key, data_tmp, size, quoted_etag(md5), attributes)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.root / TMP_DIR / data_tmp)
+
+    def copy(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        replace: tuple[str, Mapping[str, str], Mapping[str, str]] | None = None,
+    ) -> ObjectMeta:
+        source = self.head(source_bucket, source_key)
+        if source is None:
+            raise NoSuchKey(f"{source_bucket}/{source_key}")
+        content_type, meta, headers = replace or (source.content_type, source.meta, source.headers)
+        with self.open(source_bucket, source_key) as body:
+            return self.put(bucket, key, body, content_type=content_type, meta=meta, headers=headers)
+
+    def commit_object(
+        self,
+        bucket: str,
+        key: str,
+        data_tmp: str,
+        size: int,
+        etag: str,
+        attributes: tuple[str, Mapping[str, str], Mapping[str, str]],
+    ) -> ObjectMeta:
+        """Move the finished temp file ``data_tmp`` into place as ``key``, with its metadata sidecar."""
+        dirs, name = key_to_names(key)
+        content_type, meta, headers = attributes
+        self.create_bucket(bucket)
+        result = ObjectMeta(
+            bucket=bucket,
+            key=key,
+            size=size,
+            etag=etag,
+            content_type=content_type or DEFAULT_CONTENT_TYPE,
+            last_modified=datetime.now(UTC),
+            meta=dict(meta),
+            headers=dict(headers),
+        )
+        meta_tmp = self.tmp_name()
+        try:
             self._write_tmp(meta_tmp, _meta_json(result))
             with self._lock(exclusive=True):
                 self._commit(data_tmp, [bucket, *dirs], name)
                 self._commit(meta_tmp, [META_DIR, bucket, *dirs], name + META_SUFFIX)
         finally:
-            for leftover in (data_tmp, meta_tmp):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.root / TMP_DIR / leftover)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.root / TMP_DIR / meta_tmp)
         return result
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
@@ -229,7 +267,7 @@ class LocalStorage:
             return None
         return fd
 
-    def _tmp_name(self) -> str:
+    def tmp_name(self) -> str:
         return uuid.uuid4().hex
 
     def _write_tmp(self, tmp_name: str, data: bytes | BinaryIO | Path) -> tuple[int, str]:
@@ -302,6 +340,7 @@ def _meta_json(meta: ObjectMeta) -> bytes:
         "content_type": meta.content_type,
         "last_modified": meta.last_modified.isoformat(),
         "meta": meta.meta,
+        "headers": meta.headers,
     }
     return json.dumps(record, ensure_ascii=False).encode("utf-8")
 
@@ -315,6 +354,7 @@ def _meta_from_json(bucket: str, key: str, record: dict[str, Any]) -> ObjectMeta
         content_type=str(record["content_type"]),
         last_modified=datetime.fromisoformat(record["last_modified"]),
         meta={str(k): str(v) for k, v in record.get("meta", {}).items()},
+        headers={str(k): str(v) for k, v in record.get("headers", {}).items()},
     )
 
 
