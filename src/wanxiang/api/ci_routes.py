@@ -39,7 +39,7 @@ def register(router: Router, services: Services) -> None:
         router.add("POST", f"/{family}", _submit(services, body, family))
         router.add("GET", f"/{family}", _list_jobs(services, family))
         router.add("GET", f"/{family}/{{ids}}", _get_jobs(services))
-        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(services))
+        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(services), flags=("cancel",))
 
     for path, family in QUEUE_FAMILIES.items():
         router.add("GET", f"/{path}", _list_queues(services, family))
