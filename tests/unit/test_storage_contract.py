@@ -12,6 +12,7 @@ import pytest
 
 from wanxiang.storage.base import (
     MIN_PART_SIZE,
+    BucketNotEmpty,
     InvalidBucketName,
     InvalidObjectKey,
     InvalidPart,
@@ -362,3 +363,19 @@ def test_stale_uploads_expire_and_fresh_ones_stay(storage: ObjectStorage) -> Non
     assert storage.list_multipart_uploads(BUCKET) == []
     with pytest.raises(NoSuchUpload):
         storage.list_parts(BUCKET, "old", old.upload_id)
+
+
+def test_only_an_empty_bucket_is_deleted_and_its_uploads_go_with_it(storage: ObjectStorage) -> None:
+    assert storage.delete_bucket(BUCKET) is False
+    storage.put(BUCKET, "a/b.txt", b"x")
+    upload = storage.create_multipart_upload(BUCKET, "pending")
+    with pytest.raises(BucketNotEmpty):
+        storage.delete_bucket(BUCKET)
+    assert read(storage, "a/b.txt") == b"x"
+    storage.delete(BUCKET, "a/b.txt")
+    assert storage.delete_bucket(BUCKET) is True
+    assert not storage.bucket_exists(BUCKET) and BUCKET not in storage.list_buckets()
+    with pytest.raises(NoSuchUpload):
+        storage.list_parts(BUCKET, "pending", upload.upload_id)
+    storage.put(BUCKET, "again", b"y")  # the name can be used again
+    assert read(storage, "again") == b"y"

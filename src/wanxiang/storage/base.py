@@ -51,6 +51,10 @@ class InvalidObjectKey(ValueError):
     """The key cannot be stored: empty, absolute, ``.``/``..`` segments, NUL, or too long."""
 
 
+class BucketNotEmpty(ValueError):
+    """The bucket still holds objects (COS 409 BucketNotEmpty)."""
+
+
 class NoSuchUpload(KeyError):
     """The multipart upload does not exist (never created, completed, aborted or expired)."""
 
@@ -120,6 +124,11 @@ class ObjectStorage(Protocol):
     def bucket_exists(self, bucket: str) -> bool: ...
 
     def list_buckets(self) -> list[str]: ...
+
+    def delete_bucket(self, bucket: str) -> bool:
+        """Remove an empty bucket (its unfinished multipart uploads go with it); False if absent,
+        BucketNotEmpty while it holds an object."""
+        ...
 
     def put(
         self,

@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 
 from wanxiang.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    BucketNotEmpty,
     ListResult,
     NoSuchKey,
     ObjectMeta,
@@ -88,6 +89,21 @@ class LocalStorage(LocalMultipart):
                 e.name for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
             ]
         return sorted(name for name in names if _is_bucket(name))
+
+    def delete_bucket(self, bucket: str) -> bool:
+        validate_bucket(bucket)
+        if not self.bucket_exists(bucket):
+            return False
+        with self._lock(exclusive=True):
+            if self.list(bucket, max_keys=1).objects:
+                raise BucketNotEmpty(bucket)
+            self.abort_bucket_uploads(bucket)
+            with self._dirs([], create=False) as fds:
+                for parent in ([META_DIR], []):
+                    with contextlib.suppress(FileNotFoundError), self._dirs(parent, create=False) as dirs:
+                        os.rmdir(bucket, dir_fd=dirs[-1])
+                os.fsync(fds[-1])
+        return True
 
     # --- objects ------------------------------------------------------------------------------
 

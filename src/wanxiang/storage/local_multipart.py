@@ -168,6 +168,10 @@ class LocalMultipart:
         found = [u for u in self._all_uploads() if u.bucket == bucket and u.key.startswith(prefix)]
         return sorted(found, key=lambda u: (u.key, u.initiated, u.upload_id))
 
+    def abort_bucket_uploads(self, bucket: str) -> None:
+        for upload in self.list_multipart_uploads(bucket):
+            shutil.rmtree(self._uploads() / upload.upload_id, ignore_errors=True)
+
     def expire_multipart_uploads(self, older_than: datetime) -> int:
         removed = 0
         for entry in self._uploads().iterdir():

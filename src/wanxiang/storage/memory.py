@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from wanxiang.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    BucketNotEmpty,
     ListResult,
     MultipartUpload,
     NoSuchKey,
@@ -61,6 +62,19 @@ class MemoryStorage:
 
     def bucket_exists(self, bucket: str) -> bool:
         return validate_bucket(bucket) in self._buckets
+
+    def delete_bucket(self, bucket: str) -> bool:
+        validate_bucket(bucket)
+        with self._lock:
+            store = self._buckets.get(bucket)
+            if store is None:
+                return False
+            if store.keys:
+                raise BucketNotEmpty(bucket)
+            del self._buckets[bucket]
+            for upload_id in [i for i, (u, _) in self._uploads.items() if u.bucket == bucket]:
+                del self._uploads[upload_id]
+        return True
 
     def list_buckets(self) -> list[str]:
         with self._lock:
