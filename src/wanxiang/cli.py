@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--region", default=os.environ.get("WANXIANG_REGION", "ap-guangzhou"))
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
     serve.add_argument("--lease-seconds", type=float, default=30.0)
+    serve.add_argument(
+        "--multipart-expiry-hours",
+        type=float,
+        default=float(os.environ.get("WANXIANG_MULTIPART_EXPIRY_HOURS", "168")),
+        help="unfinished multipart uploads older than this are removed (default 168 = 7 days)",
+    )
     worker = sub.add_parser("worker", help="run workers only (point them at the shared database and storage)")
     _common(worker)
     worker.add_argument("--workers", type=int, default=None)
@@ -99,6 +105,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
         settings.allow_private_callbacks = args.allow_private_callbacks
+        settings.multipart_expiry_seconds = args.multipart_expiry_hours * 3600
     return settings
 
 

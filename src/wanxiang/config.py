@@ -25,6 +25,7 @@ class Settings:
     clock_skew_seconds: int = 900
     max_body_bytes: int = 1 << 20
     max_object_bytes: int = 5 << 30
+    multipart_expiry_seconds: float = 7 * 24 * 3600.0  # unfinished multipart uploads older than this go
     credentials: dict[str, str] = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:

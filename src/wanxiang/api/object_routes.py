@@ -9,19 +9,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from typing import BinaryIO
 
 from starlette.responses import Response, StreamingResponse
 
 from wanxiang.api.digest import check_content_md5
+from wanxiang.api.object_copy import copy_object, delete_objects
+from wanxiang.api.object_headers import apply_overrides, not_modified, object_headers, upload_attributes
+from wanxiang.api.object_multipart import MultipartApi, complete_result, storage_errors, with_options
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
-from wanxiang.storage.base import USER_META_PREFIX, InvalidBucketName, InvalidObjectKey, ObjectMeta
-from wanxiang.wire.xml import render
+from wanxiang.storage.base import BucketNotEmpty, InvalidBucketName, InvalidObjectKey, ObjectMeta
+from wanxiang.wire.xml import parse_request, render
 
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -72,24 +74,12 @@ def _storage_errors(fn: Callable[[], Response]) -> Response:
         raise CIError(400, "InvalidBucketName", str(exc)) from exc
 
 
-def object_headers(meta: ObjectMeta) -> dict[str, str]:
-    headers = {
-        "ETag": meta.etag,
-        "Last-Modified": format_datetime(meta.last_modified, usegmt=True),
-        "Content-Type": meta.content_type,
-        "Accept-Ranges": "bytes",
-        "x-cos-storage-class": "STANDARD",
-    }
-    for name, value in meta.meta.items():
-        headers[USER_META_PREFIX + name] = value
-    return headers
-
-
 class _ObjectRoutes:
     def __init__(self, services: Services, hooks: ObjectHooks) -> None:
         self.storage = services.storage
         self.services = services
         self.hooks = hooks
+        self.multipart = MultipartApi(services.storage, expiry_seconds=services.settings.multipart_expiry_seconds)
 
     # -- bucket level ----------------------------------------------------------------------------
 
@@ -143,7 +133,11 @@ class _ObjectRoutes:
         if (answer := self._hooked(req)) is not None:
             return answer
         if req.path == "/":
+            if req.has_flag("uploads"):
+                return _storage_errors(lambda: self.multipart.list_uploads(req))
             return _storage_errors(lambda: self._list(req))
+        if "uploadId" in req.params:
+            return _storage_errors(lambda: self.multipart.list_parts(req, _key(req)))
         return _storage_errors(lambda: self._get(req, head=False))
 
     def head(self, req: ApiRequest) -> Response:
@@ -168,6 +162,10 @@ class _ObjectRoutes:
                 if answer is not None:
                     return answer
         headers = object_headers(meta)
+        if not_modified(req, meta):
+            kept = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+            return Response(b"", status_code=304, headers=kept)
+        apply_overrides(req.params, headers)
         start, end = 0, meta.size - 1
         status = 200
         range_header = req.header("range")
@@ -199,19 +197,30 @@ class _ObjectRoutes:
 
     def _put(self, req: ApiRequest) -> Response:
         assert req.body_file is not None
+        if "uploadId" in req.params or "partNumber" in req.params:
+            return self.multipart.upload_part(req, _key(req))
         if req.header("x-cos-copy-source"):
-            raise CIError(501, "NotImplemented", "PUT Object - Copy is not implemented by wanxiang.")
+            meta, copied = copy_object(self.storage, req, _key(req))
+            for listener in self.hooks.written:
+                listener(req, meta)
+            return copied
         check_content_md5(req.body_file, req.header("content-md5"))
         for check in self.hooks.before_upload:
             check(req)
-        user_meta = {k: v for k, v in req.headers.items() if k.startswith(USER_META_PREFIX)}
+        content_type, user_meta, standard = upload_attributes(req)
         meta = self.storage.put(
             req.ctx.bucket_id,
             _key(req),
             req.body_file,  # type: ignore[arg-type]
-            content_type=req.header("content-type") or "application/octet-stream",
+            content_type=content_type,
             meta=user_meta,
+            headers=standard,
         )
+        return self._uploaded(req, meta)
+
+    def _uploaded(self, req: ApiRequest, meta: ObjectMeta, *, completed: bool = False) -> Response:
+        """After an object is stored (PUT or a completed multipart upload): Pic-Operations, then
+        workflow triggers."""
         answer: Response | None = None
         for hook in self.hooks.upload:
             answer = hook(req, meta)
@@ -219,6 +228,9 @@ class _ObjectRoutes:
                 break
         for listener in self.hooks.written:
             listener(req, meta)
+        if completed:
+            processed = parse_request(bytes(answer.body), root="UploadResult") if answer is not None else None
+            return complete_result(req, meta, processed)
         if answer is not None:
             answer.headers["ETag"] = meta.etag
             return answer
@@ -228,14 +240,47 @@ class _ObjectRoutes:
         if (answer := self._hooked(req)) is not None:
             return answer
         if req.path == "/":
-            raise CIError(405, "MethodNotAllowed", "Deleting buckets is not supported.")
+            return _storage_errors(lambda: self._delete_bucket(req))
+        if "uploadId" in req.params:
+            return _storage_errors(lambda: self.multipart.abort(req, _key(req)))
         return _storage_errors(lambda: self._delete(req))
 
     def _delete(self, req: ApiRequest) -> Response:
         self.storage.delete(req.ctx.bucket_id, _key(req))
         return Response(b"", status_code=204)
 
+    def _delete_bucket(self, req: ApiRequest) -> Response:
+        bucket = req.ctx.bucket_id
+        try:
+            deleted = self.storage.delete_bucket(bucket)
+        except BucketNotEmpty:
+            raise CIError(409, "BucketNotEmpty", f"The bucket {bucket} is not empty.") from None
+        if not deleted:
+            raise CIError(404, "NoSuchBucket", f"The bucket {bucket} does not exist.")
+        return Response(b"", status_code=204)
+
+    def _initiate(self, req: ApiRequest) -> Response:
+        for check in self.hooks.before_upload:  # a bad Pic-Operations fails now, not after the upload
+            check(req)
+        return self.multipart.initiate(req, _key(req))
+
+    def _complete(self, req: ApiRequest) -> Response:
+        with storage_errors():
+            meta, upload = self.multipart.complete(req, _key(req))
+        as_uploaded = with_options(req, upload)
+        for check in self.hooks.before_upload:
+            check(as_uploaded)
+        return self._uploaded(as_uploaded, meta, completed=True)
+
     def post(self, req: ApiRequest) -> Response:
+        if req.path == "/" and req.has_flag("delete"):
+            assert req.body_file is not None
+            check_content_md5(req.body_file, req.header("content-md5"))
+            return _storage_errors(lambda: delete_objects(self.storage, req))
+        if req.path != "/" and req.has_flag("uploads"):
+            return _storage_errors(lambda: self._initiate(req))
+        if req.path != "/" and "uploadId" in req.params:
+            return _storage_errors(lambda: self._complete(req))
         for hook in self.hooks.post:
             answer = hook(req)
             if answer is not None:
