@@ -51,7 +51,7 @@ class MultipartApi:
     def __init__(self, storage: ObjectStorage, *, expiry_seconds: float) -> None:
         self.storage = storage
         self.expiry = timedelta(seconds=expiry_seconds)
-        self._last_sweep = 0.0
+        self._last_sweep: float | None = None
 
     def initiate(self, req: ApiRequest, key: str) -> Response:
         self._sweep()
@@ -188,7 +188,7 @@ class MultipartApi:
     def _sweep(self) -> None:
         """Now and then, drop uploads older than the configured age (clients that never finished)."""
         now = time.monotonic()
-        if now - self._last_sweep < SWEEP_EVERY_SECONDS:
+        if self._last_sweep is not None and now - self._last_sweep < SWEEP_EVERY_SECONDS:
             return
         self._last_sweep = now
         self.storage.expire_multipart_uploads(datetime.now(UTC) - self.expiry)
