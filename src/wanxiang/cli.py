@@ -151,8 +151,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     callbacks = CallbackThread(store, settings.allow_private_callbacks, args.callback_backoff)
     pool.start()
     callbacks.start()
+    # h11, never httptools: uvicorn's httptools writer lower-cases header names, and SDK users
+    # read ``response["ETag"]`` from a plain dict of the wire names.
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                            server_header=False)
+                            server_header=False, http="h11")
     server = uvicorn.Server(config)
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
                 f"(database {store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
