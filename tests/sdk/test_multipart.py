@@ -188,3 +188,18 @@ def test_list_uploads_pages_with_markers_and_folds_by_delimiter(server: RunningS
     assert [p["Prefix"] for p in as_list(folded["CommonPrefixes"])] == ["a/", "c/"]
     listing = signed(server, "GET", "/", bucket, params={"uploads": "", "prefix": "c/"})
     assert parse_request(listing.content, root="ListMultipartUploadsResult")["Upload"]["Key"] == "c/x/y"
+
+
+def test_upload_file_resumes_an_interrupted_upload(cos: Any, bucket: str, tmp_path: Path) -> None:
+    data = os.urandom(3 * MB + 5)
+    source = tmp_path / "resume.bin"
+    source.write_bytes(data)
+    # An earlier run sent the first two parts, then stopped.
+    upload_id = cos.create_multipart_upload(Bucket=bucket, Key="resume.bin")["UploadId"]
+    for number in (1, 2):
+        cos.upload_part(Bucket=bucket, Key="resume.bin", Body=data[(number - 1) * MB : number * MB],
+                        PartNumber=number, UploadId=upload_id)
+    cos.upload_file(Bucket=bucket, Key="resume.bin", LocalFilePath=str(source), PartSize=1, MAXThread=2)
+    # The SDK found the upload through list_multipart_uploads + list_parts and finished it.
+    assert cos.list_multipart_uploads(Bucket=bucket).get("Upload") is None
+    assert cos.get_object(Bucket=bucket, Key="resume.bin")["Body"].get_raw_stream().read() == data
