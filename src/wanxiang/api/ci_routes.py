@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import page_response, xml_response
 from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import CIError
 from wanxiang.model.job import QueueFamily
 from wanxiang.model.template import Template
@@ -24,6 +24,9 @@ from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.templates import template_tree
 from wanxiang.wire.xml import parse_request
 
+if TYPE_CHECKING:
+    from wanxiang.app import App
+
 JOB_FAMILIES = ("jobs", "pic_jobs", "ai_jobs", "asr_jobs")
 QUEUE_FAMILIES = {f.value: f for f in QueueFamily}
 BUCKET_PATHS = {
@@ -34,59 +37,59 @@ BUCKET_PATHS = {
 }
 
 
-def register(router: Router, services: Services) -> None:
-    max_body = services.settings.max_body_bytes
+def register(router: Router, app: App) -> None:
+    max_body = app.settings.max_body_bytes
 
     def body(req: ApiRequest) -> Tree:
         return parse_request(req.body, max_bytes=max_body)
 
     for family in JOB_FAMILIES:
-        router.add("POST", f"/{family}", _submit(services, body, family))
-        router.add("GET", f"/{family}", _list_jobs(services, family))
-        router.add("GET", f"/{family}/{{ids}}", _get_jobs(services))
-        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(services), flags=("cancel",))
+        router.add("POST", f"/{family}", _submit(app, body, family))
+        router.add("GET", f"/{family}", _list_jobs(app, family))
+        router.add("GET", f"/{family}/{{ids}}", _get_jobs(app))
+        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(app), flags=("cancel",))
 
     for path, family in QUEUE_FAMILIES.items():
-        router.add("GET", f"/{path}", _list_queues(services, family))
+        router.add("GET", f"/{path}", _list_queues(app, family))
         # Tencent's JS/Node docs update a queue with POST, the API docs with PUT: both work.
-        router.add("PUT", f"/{path}/{{queue_id}}", _update_queue(services, family, body))
-        router.add("POST", f"/{path}/{{queue_id}}", _update_queue(services, family, body))
+        router.add("PUT", f"/{path}/{{queue_id}}", _update_queue(app, family, body))
+        router.add("POST", f"/{path}/{{queue_id}}", _update_queue(app, family, body))
 
-    router.add("POST", "/template", lambda req: _template_reply(services, req, services.templates.create(req.ctx, body(req))))
+    router.add("POST", "/template", lambda req: _template_reply(app, req, app.templates.create(req.ctx, body(req))))
     router.add(
         "PUT",
         "/template/{template_id}",
-        lambda req: _template_reply(services, req, services.templates.update(req.ctx, req.route_args["template_id"], body(req))),
+        lambda req: _template_reply(app, req, app.templates.update(req.ctx, req.route_args["template_id"], body(req))),
     )
-    router.add("GET", "/template", _describe_templates(services))
-    router.add("DELETE", "/template/{template_id}", _delete_template(services))
+    router.add("GET", "/template", _describe_templates(app))
+    router.add("DELETE", "/template/{template_id}", _delete_template(app))
 
     for path, (node, list_node, service) in BUCKET_PATHS.items():
-        router.add("POST", f"/{path}", _open_bucket(services, node, service))
-        router.add("DELETE", f"/{path}", _close_bucket(services, service))
-        router.add("GET", f"/{path}", _list_buckets(services, list_node, service))
+        router.add("POST", f"/{path}", _open_bucket(app, node, service))
+        router.add("DELETE", f"/{path}", _close_bucket(app, service))
+        router.add("GET", f"/{path}", _list_buckets(app, list_node, service))
 
 
-def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
+def _submit(app: App, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        jobs = services.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
+        jobs = app.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
         details = [jobs_detail(job) for job in jobs]
         return xml_response({"JobsDetail": details if len(details) > 1 else details[0]}, request_id=req.request_id)
 
     return handler
 
 
-def _list_jobs(services: Services, family: str) -> Callable[[ApiRequest], Response]:
+def _list_jobs(app: App, family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        page = services.jobs.list(req.ctx, req.params, path_family=family)
+        page = app.jobs.list(req.ctx, req.params, path_family=family)
         return page_response("JobsDetail", page, jobs_detail, request_id=req.request_id)
 
     return handler
 
 
-def _get_jobs(services: Services) -> Callable[[ApiRequest], Response]:
+def _get_jobs(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        found, missing = services.jobs.get(req.ctx, req.route_args["ids"].split(","))
+        found, missing = app.jobs.get(req.ctx, req.route_args["ids"].split(","))
         tree: Tree = {}
         if found:
             tree["JobsDetail"] = [jobs_detail(job) for job in found]
@@ -97,82 +100,82 @@ def _get_jobs(services: Services) -> Callable[[ApiRequest], Response]:
     return handler
 
 
-def _cancel_job(services: Services) -> Callable[[ApiRequest], Response]:
+def _cancel_job(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         if not req.has_flag("cancel"):
             raise CIError(400, "InvalidArgument", "PUT on a job needs the ?cancel parameter.")
-        services.jobs.cancel(req.ctx, req.route_args["job_id"])
+        app.jobs.cancel(req.ctx, req.route_args["job_id"])
         # The SDK does not parse this body; the docs show an empty 200.
         return Response(b"", status_code=200)
 
     return handler
 
 
-def _list_queues(services: Services, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+def _list_queues(app: App, family: QueueFamily) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        page = services.queues.list(req.ctx, family, req.params)
+        page = app.queues.list(req.ctx, family, req.params)
         return xml_response(numbered_page_tree(page, "QueueList", "NonExistPIDs", queue_tree), request_id=req.request_id)
 
     return handler
 
 
 def _update_queue(
-    services: Services, family: QueueFamily, body: Callable[[ApiRequest], Tree]
+    app: App, family: QueueFamily, body: Callable[[ApiRequest], Tree]
 ) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        queue = services.queues.update(req.ctx, family, req.route_args["queue_id"], body(req))
+        queue = app.queues.update(req.ctx, family, req.route_args["queue_id"], body(req))
         return xml_response({"Queue": queue_tree(queue)}, request_id=req.request_id)
 
     return handler
 
 
-def _template_reply(services: Services, req: ApiRequest, template: Template) -> Response:
-    tree = template_tree(template, services.templates.params_names(template.tag))
+def _template_reply(app: App, req: ApiRequest, template: Template) -> Response:
+    tree = template_tree(template, app.templates.params_names(template.tag))
     return xml_response({"Template": tree}, request_id=req.request_id)
 
 
-def _describe_templates(services: Services) -> Callable[[ApiRequest], Response]:
+def _describe_templates(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        page = services.templates.describe(req.ctx, req.params)
+        page = app.templates.describe(req.ctx, req.params)
 
         def render(template: Template) -> Tree:
-            return template_tree(template, services.templates.params_names(template.tag))
+            return template_tree(template, app.templates.params_names(template.tag))
 
         return xml_response(numbered_page_tree(page, "TemplateList", "NonExistTIDs", render), request_id=req.request_id)
 
     return handler
 
 
-def _delete_template(services: Services) -> Callable[[ApiRequest], Response]:
+def _delete_template(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         template_id = req.route_args["template_id"]
-        services.templates.delete(req.ctx, template_id)
+        app.templates.delete(req.ctx, template_id)
         return xml_response({"TemplateId": template_id}, request_id=req.request_id)
 
     return handler
 
 
-def _open_bucket(services: Services, node: str, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+def _open_bucket(app: App, node: str, family: QueueFamily) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         ctx = req.ctx
-        services.storage.create_bucket(ctx.bucket_id)
-        created_us = services.store.queues.open_service(ctx.bucket_id, ctx.region, family, services.jobs.clock())
+        app.storage.create_bucket(ctx.bucket_id)
+        created_us = app.store.queues.open_service(ctx.bucket_id, ctx.region, family, app.jobs.clock())
         return xml_response({node: _bucket_node(ctx.bucket_id, ctx.region, created_us)}, request_id=req.request_id)
 
     return handler
 
 
-def _close_bucket(services: Services, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+def _close_bucket(app: App, family: QueueFamily) -> Callable[[ApiRequest], Response]:
     """DELETE /picbucket and friends: the service closes and its queues go (CI's close)."""
 
     def handler(req: ApiRequest) -> Response:
-        services.store.queues.close_service(req.ctx.bucket_id, family)
+        app.store.queues.close_service(req.ctx.bucket_id, family)
         return xml_response({"BucketName": req.ctx.bucket_id}, request_id=req.request_id)
 
     return handler
 
 
-def _list_buckets(services: Services, list_node: str, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+def _list_buckets(app: App, list_node: str, family: QueueFamily) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         p = {k.lower(): v for k, v in req.params.items() if v != ""}
         number, size = page_params(p)
@@ -180,7 +183,7 @@ def _list_buckets(services: Services, list_node: str, family: QueueFamily) -> Ca
         def names(key: str) -> list[str]:
             return [n.strip() for n in p.get(key, "").split(",") if n.strip()]
 
-        found, total = services.store.queues.service_buckets(
+        found, total = app.store.queues.service_buckets(
             family,
             regions=names("regions"),
             bucket_ids=names("bucketnames"),

@@ -207,16 +207,6 @@ def complete_result(req: ApiRequest, meta: ObjectMeta, processed: Tree | None = 
     return Response(render("CompleteMultipartUploadResult", tree), media_type=XML, headers={"ETag": meta.etag})
 
 
-def with_options(req: ApiRequest, upload: MultipartUpload) -> ApiRequest:
-    """The completion request as the upload sequence should see it: headers given on initiate
-    (``Pic-Operations``) apply to the object made on completion."""
-    if not upload.options:
-        return req
-    from dataclasses import replace
-
-    return replace(req, headers={**req.headers, **upload.options}, extras={})
-
-
 def _part_number(raw: str) -> int:
     if not raw.strip().isdigit():
         raise invalid_argument(f"partNumber must be an integer from 1 to 10000, not {raw!r}.")

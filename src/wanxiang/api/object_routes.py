@@ -1,55 +1,46 @@
-"""The COS object API, enough for the SDK: buckets, objects (Range, ETag, metadata), listings.
+"""The COS object API, enough for the SDK: buckets, objects (Range, ETag, headers, conditions),
+listings, copies, batch deletes and multipart uploads (``object_multipart``).
 
-Image processing on download (``GET /key?imageMogr2/...``) and on upload (``Pic-Operations``)
-hook in through ``ObjectHooks`` so this module stays about objects.
+What rides on objects is called out by name where it applies: bucket styles and ``/key!style``
+downloads, processing on download, an upload as one sequence (Pic-Operations parsed, original
+stored, processed from the bytes in hand, workflows triggered) for a PUT and for a completed
+multipart upload alike, and ``POST ?image_process``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from wanxiang.api.digest import check_content_md5
 from wanxiang.api.object_copy import copy_object, delete_objects
 from wanxiang.api.object_headers import apply_overrides, not_modified, object_headers, upload_attributes
-from wanxiang.api.object_multipart import MultipartApi, complete_result, storage_errors, with_options
+from wanxiang.api.object_multipart import MultipartApi, complete_result, storage_errors
+from wanxiang.api.pic_routes import PIC_OPERATIONS, PicRoutes
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
+from wanxiang.api.streaming import ObjectStreamResponse
+from wanxiang.api.style_routes import StyleRoutes
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
+from wanxiang.services.pic_processing import MAX_SOURCE_BYTES, PicOperations, check_source_size
+from wanxiang.services.workflows import UploadEvent
 from wanxiang.storage.base import BucketNotEmpty, InvalidBucketName, InvalidObjectKey, ObjectMeta
-from wanxiang.wire.xml import parse_request, render
+from wanxiang.wire.xml import render
 
-CHUNK = 256 * 1024
+if TYPE_CHECKING:
+    from wanxiang.app import App
+
+log = logging.getLogger("wanxiang.objects")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
-# A hook gets the request (and the stored object for uploads) and may answer instead of the default.
-DownloadHook = Callable[[ApiRequest, ObjectMeta], Response | None]
-UploadHook = Callable[[ApiRequest, ObjectMeta], Response | None]
-PostHook = Callable[[ApiRequest], Response | None]
 
-
-@dataclass
-class ObjectHooks:
-    # Checked before an upload is stored: raise CIError to refuse it with nothing written.
-    before_upload: list[Callable[[ApiRequest], None]] = field(default_factory=list)
-    download: list[DownloadHook] = field(default_factory=list)
-    upload: list[UploadHook] = field(default_factory=list)
-    post: list[PostHook] = field(default_factory=list)
-    # Called after every successful object write (workflow triggers listen here).
-    written: list[Callable[[ApiRequest, ObjectMeta], None]] = field(default_factory=list)
-    # Asked first on GET, PUT and DELETE, bucket root included: a hook may answer the request
-    # itself (bucket sub-resources such as ``/?style``, style downloads such as ``/key!name``).
-    request: list[PostHook] = field(default_factory=list)
-
-
-def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
-    objects = _ObjectRoutes(services, hooks)
+def register(router: Router, app: App) -> None:
+    objects = _ObjectRoutes(app)
     router.fallback.update(
         {
             "GET": objects.get,
@@ -75,11 +66,12 @@ def _storage_errors(fn: Callable[[], Response]) -> Response:
 
 
 class _ObjectRoutes:
-    def __init__(self, services: Services, hooks: ObjectHooks) -> None:
-        self.storage = services.storage
-        self.services = services
-        self.hooks = hooks
-        self.multipart = MultipartApi(services.storage, expiry_seconds=services.settings.multipart_expiry_seconds)
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.storage = app.storage
+        self.pic = PicRoutes(app)
+        self.styles = StyleRoutes(app)
+        self.multipart = MultipartApi(app.storage, expiry_seconds=app.settings.multipart_expiry_seconds)
 
     # -- bucket level ----------------------------------------------------------------------------
 
@@ -122,15 +114,13 @@ class _ObjectRoutes:
 
     # -- verbs ---------------------------------------------------------------------------------
 
-    def _hooked(self, req: ApiRequest) -> Response | None:
-        for hook in self.hooks.request:
-            answer = hook(req)
-            if answer is not None:
-                return answer
-        return None
+    def _style_request(self, req: ApiRequest) -> Response | None:
+        """``/?style`` on the bucket root, or a ``GET /key!name`` style download."""
+        answer = self.styles.bucket_styles(req)
+        return answer if answer is not None else self.styles.separator_download(req)
 
     def get(self, req: ApiRequest) -> Response:
-        if (answer := self._hooked(req)) is not None:
+        if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
             if req.has_flag("uploads"):
@@ -156,11 +146,8 @@ class _ObjectRoutes:
 
     def _get(self, req: ApiRequest, *, head: bool) -> Response:
         meta = self._meta(req)
-        if not head:
-            for hook in self.hooks.download:
-                answer = hook(req, meta)
-                if answer is not None:
-                    return answer
+        if not head and (processed := self.pic.download(req, meta)) is not None:
+            return processed
         headers = object_headers(meta)
         if not_modified(req, meta):
             kept = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
@@ -178,10 +165,10 @@ class _ObjectRoutes:
         if head:
             return Response(b"", status_code=200, headers=headers)
         stream = self.storage.open(req.ctx.bucket_id, meta.key)
-        return StreamingResponse(_chunks(stream, start, length), status_code=status, headers=headers)
+        return ObjectStreamResponse(stream, start, length, status_code=status, headers=headers)
 
     def put(self, req: ApiRequest) -> Response:
-        if (answer := self._hooked(req)) is not None:
+        if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
             return _storage_errors(lambda: self._create_bucket(req))
@@ -190,54 +177,82 @@ class _ObjectRoutes:
     def _create_bucket(self, req: ApiRequest) -> Response:
         ctx = req.ctx
         created = self.storage.create_bucket(ctx.bucket_id)
-        self.services.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.services.jobs.clock())
+        self.app.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.app.jobs.clock())
         if not created:
             raise CIError(409, "BucketAlreadyOwnedByYou", f"The bucket {ctx.bucket_id} already exists.")
         return Response(b"", status_code=200)
 
     def _put(self, req: ApiRequest) -> Response:
-        assert req.body_file is not None
+        body = req.body_file
+        assert body is not None
         if "uploadId" in req.params or "partNumber" in req.params:
             return self.multipart.upload_part(req, _key(req))
         if req.header("x-cos-copy-source"):
             meta, copied = copy_object(self.storage, req, _key(req))
-            for listener in self.hooks.written:
-                listener(req, meta)
+            self._trigger_workflows(req, meta)
             return copied
-        check_content_md5(req.body_file, req.header("content-md5"))
-        for check in self.hooks.before_upload:
-            check(req)
+        check_content_md5(body, req.header("content-md5"))
+        ctx, key = req.ctx, _key(req)
+        # 1. A Pic-Operations header is parsed whole first: a bad one refuses the upload, nothing stored.
+        operations = self._pic_operations(req, key)
+        # 2. The original is stored; an image to process is read once and stored from those bytes.
+        size = _size(body)
+        data = body.read() if operations is not None and size <= MAX_SOURCE_BYTES else None
         content_type, user_meta, standard = upload_attributes(req)
         meta = self.storage.put(
-            req.ctx.bucket_id,
-            _key(req),
-            req.body_file,  # type: ignore[arg-type]
+            ctx.bucket_id,
+            key,
+            data if data is not None else body,  # type: ignore[arg-type]
             content_type=content_type,
             meta=user_meta,
             headers=standard,
         )
-        return self._uploaded(req, meta)
+        # 3. The rules run on the bytes in hand; their failure is the upload's answer (the original stays).
+        headers = {"ETag": meta.etag}
+        answer = Response(b"", status_code=200, headers=headers)
+        if operations is not None:
+            check_source_size(size)
+            assert data is not None
+            tree = self.app.pic.apply(ctx, key, data, operations)
+            answer = Response(render("UploadResult", tree), media_type="application/xml", headers=headers)
+        # 4. Workflows whose trigger matches start a run.
+        self._trigger_workflows(req, meta)
+        return answer
 
-    def _uploaded(self, req: ApiRequest, meta: ObjectMeta, *, completed: bool = False) -> Response:
-        """After an object is stored (PUT or a completed multipart upload): Pic-Operations, then
-        workflow triggers."""
-        answer: Response | None = None
-        for hook in self.hooks.upload:
-            answer = hook(req, meta)
-            if answer is not None:
-                break
-        for listener in self.hooks.written:
-            listener(req, meta)
-        if completed:
-            processed = parse_request(bytes(answer.body), root="UploadResult") if answer is not None else None
-            return complete_result(req, meta, processed)
-        if answer is not None:
-            answer.headers["ETag"] = meta.etag
-            return answer
-        return Response(b"", status_code=200, headers={"ETag": meta.etag})
+    def _pic_operations(self, req: ApiRequest, key: str, header: str | None = None) -> PicOperations | None:
+        header = req.header(PIC_OPERATIONS) if header is None else header
+        return self.app.pic.parse_operations(req.ctx, key, header) if header else None
+
+    # -- multipart: the same sequence, with Pic-Operations given on initiate ---------------------
+
+    def _initiate(self, req: ApiRequest) -> Response:
+        self._pic_operations(req, _key(req))  # a bad one refuses the upload before any part is sent
+        return self.multipart.initiate(req, _key(req))
+
+    def _complete(self, req: ApiRequest) -> Response:
+        ctx, key = req.ctx, _key(req)
+        with storage_errors():
+            meta, upload = self.multipart.complete(req, key)
+        processed: Tree | None = None
+        operations = self._pic_operations(req, key, upload.options.get(PIC_OPERATIONS, ""))
+        if operations is not None:
+            check_source_size(meta.size)
+            with self.storage.open(ctx.bucket_id, key) as stored:
+                processed = self.app.pic.apply(ctx, key, stored.read(), operations)
+        self._trigger_workflows(req, meta)
+        return complete_result(req, meta, processed)
+
+    def _trigger_workflows(self, req: ApiRequest, meta: ObjectMeta) -> None:
+        try:
+            started = self.app.workflows.on_upload(UploadEvent(req.ctx, meta, req.request_id, req.headers))
+        except CIError as error:  # the upload itself succeeded; a workflow that cannot start says so in the log
+            log.warning("upload %s: workflow trigger refused: %s", meta.key, error.message)
+            return
+        if started:
+            log.info("upload %s started workflow run(s) %s", meta.key, ", ".join(started))
 
     def delete(self, req: ApiRequest) -> Response:
-        if (answer := self._hooked(req)) is not None:
+        if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
             return _storage_errors(lambda: self._delete_bucket(req))
@@ -259,19 +274,6 @@ class _ObjectRoutes:
             raise CIError(404, "NoSuchBucket", f"The bucket {bucket} does not exist.")
         return Response(b"", status_code=204)
 
-    def _initiate(self, req: ApiRequest) -> Response:
-        for check in self.hooks.before_upload:  # a bad Pic-Operations fails now, not after the upload
-            check(req)
-        return self.multipart.initiate(req, _key(req))
-
-    def _complete(self, req: ApiRequest) -> Response:
-        with storage_errors():
-            meta, upload = self.multipart.complete(req, _key(req))
-        as_uploaded = with_options(req, upload)
-        for check in self.hooks.before_upload:
-            check(as_uploaded)
-        return self._uploaded(as_uploaded, meta, completed=True)
-
     def post(self, req: ApiRequest) -> Response:
         if req.path == "/" and req.has_flag("delete"):
             assert req.body_file is not None
@@ -281,11 +283,16 @@ class _ObjectRoutes:
             return _storage_errors(lambda: self._initiate(req))
         if req.path != "/" and "uploadId" in req.params:
             return _storage_errors(lambda: self._complete(req))
-        for hook in self.hooks.post:
-            answer = hook(req)
-            if answer is not None:
-                return answer
+        if req.has_flag("image_process"):
+            return self.pic.image_process(req)
         raise CIError(405, "MethodNotAllowed", f"POST is not supported on {req.path} with these parameters.")
+
+
+def _size(body: IO[bytes]) -> int:
+    body.seek(0, 2)
+    size = body.tell()
+    body.seek(0)
+    return size
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int]:
@@ -302,17 +309,3 @@ def _parse_range(value: str, size: int) -> tuple[int, int]:
     if start >= size or start > end:
         raise CIError(416, "InvalidRange", f"The Range {value!r} is not satisfiable for an object of {size} bytes.")
     return start, end
-
-
-def _chunks(stream: BinaryIO, start: int, length: int) -> Iterator[bytes]:
-    try:
-        stream.seek(start)
-        left = length
-        while left > 0:
-            chunk = stream.read(min(CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        stream.close()

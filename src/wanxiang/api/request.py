@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from wanxiang.model.errors import CIError
 from wanxiang.services.context import BucketContext
@@ -24,7 +24,6 @@ class ApiRequest:
     route_args: dict[str, str] = field(default_factory=dict)
     raw_query: str = ""
     ci_host: bool = False  # sent to a ``.ci.`` host: routed as CI whatever its shape
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, str]:

@@ -11,7 +11,8 @@ step). A part sent again lands beside the old one and the old one is then remove
 leaves both, the newer file wins. Completion concatenates the parts into one temp file
 (``copy_file_range``: the kernel copies, nothing passes through Python's memory) and commits it
 like any PUT, so the object appears at once; the upload folder goes afterwards.
-Upload ids are ``[0-9a-f]`` only, so they never name anything outside ``.uploads``.
+Upload ids are ``[0-9a-f]`` only, so they never name anything outside ``.uploads``; every file is
+opened through :mod:`wanxiang.storage.safe_fs` (no symlink below the root is ever followed).
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from wanxiang.storage import safe_fs
 from wanxiang.storage.base import (
     DEFAULT_CONTENT_TYPE,
     MultipartUpload,
@@ -41,6 +42,7 @@ from wanxiang.storage.base import (
     normalize_user_meta,
 )
 from wanxiang.storage.keys import validate_bucket, validate_key
+from wanxiang.storage.safe_fs import UnsafePath
 
 UPLOADS_DIR = ".uploads"
 RECORD = "upload.json"
@@ -50,15 +52,19 @@ _COPY_CHUNK = 64 << 20
 
 
 class LocalMultipart:
-    """Mixed into ``LocalStorage``; uses its temp files and its commit."""
+    """Mixed into ``LocalStorage``; uses its root descriptor, temp files and commit."""
 
-    root: Path
+    root_fd: int
 
     if TYPE_CHECKING:
 
         def tmp_name(self) -> str: ...
 
-        def _write_tmp(self, tmp_name: str, data: bytes | BinaryIO | Path) -> tuple[int, str]: ...
+        def tmp_dir(self) -> contextlib.AbstractContextManager[int]: ...
+
+        def write_tmp(self, data: bytes | BinaryIO | Path) -> tuple[str, int, str]: ...
+
+        def discard_tmp(self, name: str) -> None: ...
 
         def commit_object(
             self,
@@ -93,17 +99,18 @@ class LocalMultipart:
             headers=normalize_headers(headers),
             options={str(k): str(v) for k, v in (options or {}).items()},
         )
-        folder = self._uploads() / upload.upload_id
-        record_tmp = self.tmp_name()
+        record_tmp, _, _ = self.write_tmp(_record_json(upload))
         try:
-            self._write_tmp(record_tmp, _record_json(upload))
-            folder.mkdir()
-            os.replace(self.root / ".tmp" / record_tmp, folder / RECORD)
-            _fsync_dir(folder)
-            _fsync_dir(folder.parent)
+            with self._uploads() as uploads_fd:
+                folder_fd = safe_fs.open_dir(uploads_fd, upload.upload_id, create=True)
+                try:
+                    with self.tmp_dir() as tmp_fd:
+                        safe_fs.replace(tmp_fd, record_tmp, folder_fd, RECORD)
+                finally:
+                    os.close(folder_fd)
+                os.fsync(uploads_fd)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.root / ".tmp" / record_tmp)
+            self.discard_tmp(record_tmp)
         return upload
 
     def get_multipart_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload:
@@ -117,111 +124,131 @@ class LocalMultipart:
     ) -> Part:
         check_part_number(part_number)
         self.get_multipart_upload(bucket, key, upload_id)
-        folder = self._uploads() / upload_id
-        tmp = self.tmp_name()
+        tmp, size, md5 = self.write_tmp(data)
+        name = f"{part_number:05d}.{md5}"
         try:
-            size, md5 = self._write_tmp(tmp, data)
-            name = f"{part_number:05d}.{md5}"
-            try:
-                os.replace(self.root / ".tmp" / tmp, folder / name)
-            except FileNotFoundError:  # aborted (or completed) while this part was arriving
-                raise NoSuchUpload(upload_id) from None
-            _fsync_dir(folder)
+            with self._upload_dir(upload_id) as folder_fd, self.tmp_dir() as tmp_fd:
+                safe_fs.replace(tmp_fd, tmp, folder_fd, name)
+                for older in _part_files(folder_fd).get(part_number, []):
+                    if older != name:
+                        safe_fs.unlink(folder_fd, older)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.root / ".tmp" / tmp)
-        for older in _part_files(folder).get(part_number, [])[:-1]:
-            if older.name != name:
-                with contextlib.suppress(FileNotFoundError):
-                    older.unlink()
+            self.discard_tmp(tmp)
         return Part(part_number, f'"{md5}"', size, datetime.now(UTC))
 
     def list_parts(self, bucket: str, key: str, upload_id: str) -> list[Part]:
         self.get_multipart_upload(bucket, key, upload_id)
-        parts = _stored_parts(self._uploads() / upload_id)
+        with self._upload_dir(upload_id) as folder_fd:
+            parts = _stored_parts(folder_fd)
         return [parts[n] for n in sorted(parts)]
 
     def complete_multipart_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> ObjectMeta:
         upload = self.get_multipart_upload(bucket, key, upload_id)
-        folder = self._uploads() / upload_id
-        chosen = check_completion(parts, _stored_parts(folder))
-        data_tmp = self.tmp_name()
-        try:
-            size = self._concatenate(data_tmp, [folder / f"{p.number:05d}.{p.etag.strip(chr(34))}" for p in chosen])
-            etag = multipart_etag([p.etag.strip('"') for p in chosen])
-            attributes = (upload.content_type, upload.meta, upload.headers)
-            result = self.commit_object(bucket, key, data_tmp, size, etag, attributes)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.root / ".tmp" / data_tmp)
-        shutil.rmtree(folder, ignore_errors=True)
+        with self._upload_dir(upload_id) as folder_fd:
+            chosen = check_completion(parts, _stored_parts(folder_fd))
+            data_tmp = self.tmp_name()
+            try:
+                with self.tmp_dir() as tmp_fd:
+                    names = [f"{p.number:05d}.{p.etag.strip(chr(34))}" for p in chosen]
+                    size = _concatenate(folder_fd, names, tmp_fd, data_tmp)
+                etag = multipart_etag([p.etag.strip('"') for p in chosen])
+                attributes = (upload.content_type, upload.meta, upload.headers)
+                result = self.commit_object(bucket, key, data_tmp, size, etag, attributes)
+            finally:
+                self.discard_tmp(data_tmp)
+        self._remove_upload(upload_id)
         return result
 
     def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         self.get_multipart_upload(bucket, key, upload_id)
-        shutil.rmtree(self._uploads() / upload_id, ignore_errors=True)
+        self._remove_upload(upload_id)
+
+    def abort_bucket_uploads(self, bucket: str) -> None:
+        for upload in self.list_multipart_uploads(bucket):
+            self._remove_upload(upload.upload_id)
 
     def list_multipart_uploads(self, bucket: str, *, prefix: str = "") -> list[MultipartUpload]:
         validate_bucket(bucket)
         found = [u for u in self._all_uploads() if u.bucket == bucket and u.key.startswith(prefix)]
         return sorted(found, key=lambda u: (u.key, u.initiated, u.upload_id))
 
-    def abort_bucket_uploads(self, bucket: str) -> None:
-        for upload in self.list_multipart_uploads(bucket):
-            shutil.rmtree(self._uploads() / upload.upload_id, ignore_errors=True)
-
     def expire_multipart_uploads(self, older_than: datetime) -> int:
         removed = 0
-        for entry in self._uploads().iterdir():
-            if not _UPLOAD_ID.match(entry.name):
-                continue
-            upload = self._read_record(entry.name)
-            stale = False
-            if upload is not None:
-                stale = upload.initiated < older_than
-            else:  # a folder whose record never landed (crash during initiate)
-                with contextlib.suppress(FileNotFoundError):
-                    stale = datetime.fromtimestamp(entry.lstat().st_mtime, UTC) < older_than
-            if stale:
-                shutil.rmtree(entry, ignore_errors=True)
-                removed += 1
+        with self._uploads() as uploads_fd:
+            names = [e.name for e in safe_fs.list_names(uploads_fd) if _UPLOAD_ID.match(e.name)]
+            for name in names:
+                upload = self._read_record(name)
+                stale = False
+                if upload is not None:
+                    stale = upload.initiated < older_than
+                else:  # a folder whose record never landed (crash during initiate)
+                    with contextlib.suppress(OSError):
+                        info = os.stat(name, dir_fd=uploads_fd, follow_symlinks=False)
+                        stale = datetime.fromtimestamp(info.st_mtime, UTC) < older_than
+                if stale:
+                    self._remove_upload(name)
+                    removed += 1
         return removed
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _uploads(self) -> Path:
-        folder = self.root / UPLOADS_DIR
-        folder.mkdir(exist_ok=True)
-        return folder
+    @contextlib.contextmanager
+    def _uploads(self) -> Iterator[int]:
+        with safe_fs.dir_chain(self.root_fd, [UPLOADS_DIR], create=True) as fds:
+            yield fds[-1]
+
+    @contextlib.contextmanager
+    def _upload_dir(self, upload_id: str) -> Iterator[int]:
+        """The upload's folder; NoSuchUpload when it is gone (aborted or completed meanwhile)."""
+        if not _UPLOAD_ID.match(upload_id):
+            raise NoSuchUpload(upload_id)
+        try:
+            with safe_fs.dir_chain(self.root_fd, [UPLOADS_DIR, upload_id]) as fds:
+                yield fds[-1]
+        except (FileNotFoundError, UnsafePath):
+            raise NoSuchUpload(upload_id) from None
+
+    def _remove_upload(self, upload_id: str) -> None:
+        """Its files, then its folder (only our own names; nothing is followed)."""
+        with contextlib.suppress(NoSuchUpload), self._upload_dir(upload_id) as folder_fd:
+            for entry in list(safe_fs.list_names(folder_fd)):
+                with contextlib.suppress(OSError):
+                    safe_fs.unlink(folder_fd, entry.name)
+        with contextlib.suppress(OSError), self._uploads() as uploads_fd:
+            os.rmdir(upload_id, dir_fd=uploads_fd)
 
     def _all_uploads(self) -> list[MultipartUpload]:
-        uploads = [self._read_record(entry.name) for entry in self._uploads().iterdir()]
+        with self._uploads() as uploads_fd:
+            names = [e.name for e in safe_fs.list_names(uploads_fd)]
+        uploads = [self._read_record(name) for name in names]
         return [u for u in uploads if u is not None]
 
     def _read_record(self, upload_id: str) -> MultipartUpload | None:
         if not _UPLOAD_ID.match(upload_id):
             return None
-        path = self._uploads() / upload_id / RECORD
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except (FileNotFoundError, NotADirectoryError):
+        fd = safe_fs.open_regular_at(self.root_fd, [UPLOADS_DIR, upload_id], RECORD)
+        if fd is None:
             return None
         with os.fdopen(fd, "rb") as record, contextlib.suppress(ValueError, KeyError, TypeError):
             return _record_from_json(upload_id, json.load(record))
         return None
 
-    def _concatenate(self, tmp_name: str, sources: list[Path]) -> int:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        size = 0
-        with os.fdopen(os.open(self.root / ".tmp" / tmp_name, flags, 0o644), "wb") as out:
-            for source in sources:
-                with open(os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as part:
-                    size += _copy_whole(part, out)
-            out.flush()
-            os.fsync(out.fileno())
-        return size
+
+def _concatenate(folder_fd: int, names: list[str], tmp_fd: int, tmp_name: str) -> int:
+    """The parts, in order, into a new durable temp file; its size."""
+    size = 0
+    with os.fdopen(safe_fs.create_file(tmp_fd, tmp_name), "wb") as out:
+        for name in names:
+            fd = safe_fs.open_regular(folder_fd, name)
+            if fd is None:
+                raise NoSuchUpload(name)  # removed under us: the upload was aborted meanwhile
+            with os.fdopen(fd, "rb") as part:
+                size += _copy_whole(part, out)
+        out.flush()
+        os.fsync(out.fileno())
+    return size
 
 
 def _copy_whole(source: BinaryIO, out: BinaryIO) -> int:
@@ -244,38 +271,27 @@ def _copy_whole(source: BinaryIO, out: BinaryIO) -> int:
     return copied
 
 
-def _part_files(folder: Path) -> dict[int, list[Path]]:
-    """Part files by number, oldest first."""
-    found: dict[int, list[tuple[int, Path]]] = {}
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return {}
-    for entry in entries:
+def _part_files(folder_fd: int) -> dict[int, list[str]]:
+    """Part file names by number, oldest first."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    for entry in safe_fs.list_names(folder_fd):
         match = _PART.match(entry.name)
         if match and entry.is_file(follow_symlinks=False):
-            found.setdefault(int(match.group(1)), []).append((entry.stat(follow_symlinks=False).st_mtime_ns, Path(entry.path)))
-    return {n: [p for _, p in sorted(files)] for n, files in found.items()}
+            with contextlib.suppress(FileNotFoundError):
+                found.setdefault(int(match.group(1)), []).append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
+    return {n: [name for _, name in sorted(files)] for n, files in found.items()}
 
 
-def _stored_parts(folder: Path) -> dict[int, Part]:
+def _stored_parts(folder_fd: int) -> dict[int, Part]:
     parts: dict[int, Part] = {}
-    for number, files in _part_files(folder).items():
-        newest = files[-1]
-        match = _PART.match(newest.name)
+    for number, names in _part_files(folder_fd).items():
+        newest = names[-1]
+        match = _PART.match(newest)
         assert match is not None
         with contextlib.suppress(FileNotFoundError):
-            info = newest.lstat()
+            info = os.stat(newest, dir_fd=folder_fd, follow_symlinks=False)
             parts[number] = Part(number, f'"{match.group(2)}"', info.st_size, datetime.fromtimestamp(info.st_mtime, UTC))
     return parts
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _record_json(upload: MultipartUpload) -> bytes:
