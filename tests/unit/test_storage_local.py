@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from wanxiang.storage.base import NoSuchKey
+from wanxiang.storage.base import InvalidPart, NoSuchKey
 from wanxiang.storage.keys import decode_segment, encode_segment, key_to_names
 from wanxiang.storage.local import LocalStorage
 from wanxiang.storage.registry import open_storage
@@ -191,3 +192,24 @@ def test_a_key_with_backslashes_stays_inside_the_bucket(storage: LocalStorage, r
     storage.put(BUCKET, "dir\\file", b"y")
     assert sorted(os.listdir(root / BUCKET)) == ["..\\..\\escape", "dir\\file"]
     assert not (root.parent / "escape").exists()
+
+
+def test_a_symlink_planted_in_the_uploads_folder_is_never_followed(storage: LocalStorage, root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.txt").write_bytes(b"keep me")
+    upload = storage.create_multipart_upload(BUCKET, "k")
+    folder = root / ".uploads" / upload.upload_id
+    first = storage.upload_part(BUCKET, "k", upload.upload_id, 1, b"part")
+    # An attacker swaps the part file for a link to a file elsewhere, and plants a linked upload folder.
+    part_file = next(p for p in folder.iterdir() if p.name != "upload.json")
+    part_file.unlink()
+    part_file.symlink_to(outside / "victim.txt")
+    fake_id = "f" * 32
+    (root / ".uploads" / fake_id).symlink_to(outside)
+    assert storage.list_parts(BUCKET, "k", upload.upload_id) == []  # the link is not a part
+    with pytest.raises(InvalidPart):
+        storage.complete_multipart_upload(BUCKET, "k", upload.upload_id, [(1, first.etag)])
+    storage.expire_multipart_uploads(datetime.now(UTC) + timedelta(days=1))
+    assert (outside / "victim.txt").read_bytes() == b"keep me"
+    assert storage.list_multipart_uploads(BUCKET) == []
