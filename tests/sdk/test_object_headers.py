@@ -104,3 +104,19 @@ def test_bad_copy_sources_and_part_numbers_are_clear_errors(server: RunningServe
     assert bad_part.status_code == 400
     unknown = signed(server, "PUT", "/y", bucket, params={"partNumber": "1", "uploadId": "0" * 32}, body=b"x")
     assert unknown.status_code == 404 and b"<Code>NoSuchUpload</Code>" in unknown.content
+
+
+def test_malformed_completions_and_deletes_are_400s_that_change_nothing(server: RunningServer, cos: Any, bucket: str) -> None:
+    upload_id = cos.create_multipart_upload(Bucket=bucket, Key="m.bin")["UploadId"]
+    for body in [b"", b"<CompleteMultipartUpload><Part>", b"<Other/>",
+                 b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>",
+                 b"<CompleteMultipartUpload><Part>text</Part></CompleteMultipartUpload>"]:
+        answer = signed(server, "POST", "/m.bin", bucket, params={"uploadId": upload_id}, body=body)
+        assert answer.status_code == 400, (body, answer.text)
+        assert b"<Code>" in answer.content
+    assert [u["UploadId"] for u in cos.list_multipart_uploads(Bucket=bucket)["Upload"]] == [upload_id]
+    cos.put_object(Bucket=bucket, Key="kept", Body=b"x")
+    for body in [b"<Delete/>", b"<Delete><Object/></Delete>", b"not xml", b"<Nope/>"]:
+        answer = signed(server, "POST", "/", bucket, params={"delete": ""}, body=body)
+        assert answer.status_code == 400 and b"MalformedXML" in answer.content, (body, answer.text)
+    assert cos.object_exists(Bucket=bucket, Key="kept")
