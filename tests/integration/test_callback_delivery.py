@@ -69,3 +69,4 @@ def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: 
         assert store.callbacks.for_job(claim.job.job_id)[0].state == "Delivered"
     finally:
         canary.httpd.shutdown()
+        canary.httpd.server_close()
