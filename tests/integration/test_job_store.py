@@ -8,8 +8,6 @@ from datetime import timedelta
 from wanxiang.model import times
 from wanxiang.model.ids import new_id
 from wanxiang.model.job import Job, JobState, QueueFamily
-from wanxiang.store.jobs import JobFilter
-from wanxiang.store.paging import PageWindow
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 
@@ -89,30 +87,6 @@ def test_a_job_whose_workers_keep_dying_fails_instead_of_looping(store: Store) -
         store.jobs.release_expired(moment)
     final = store.jobs.get(job.job_id)
     assert final is not None and final.state == JobState.FAILED and final.code == "WorkerLost"
-
-
-def test_keyset_pages_are_stable_when_jobs_arrive_between_pages(store: Store) -> None:
-    fresh(store)
-    jobs = [make_job() for _ in range(7)]
-    for job in jobs:
-        store.jobs.insert([job])
-    page1, token = store.jobs.list(BUCKET, JobFilter(window=PageWindow(size=3)))
-    store.jobs.insert([make_job(), make_job()])
-    page2, token2 = store.jobs.list(BUCKET, JobFilter(window=PageWindow(size=3, next_token=token)))
-    page3, token3 = store.jobs.list(BUCKET, JobFilter(window=PageWindow(size=3, next_token=token2)))
-    seen = [j.job_id for j in page1 + page2 + page3]
-    assert seen == [j.job_id for j in reversed(jobs)]
-    assert token3 == ""
-
-
-def test_filters_by_input_object_and_state(store: Store) -> None:
-    fresh(store)
-    a, b = make_job(key="a.png"), make_job(key="b.png")
-    store.jobs.insert([a, b])
-    assert [j.job_id for j in store.jobs.list(BUCKET, JobFilter(input_object="b.png"))[0]] == [b.job_id]
-    store.jobs.cancel(BUCKET, a.job_id, times.now())
-    assert [j.job_id for j in store.jobs.list(BUCKET, JobFilter(window=PageWindow(states=["Cancel"])))[0]] == [a.job_id]
-    assert store.jobs.list("other-1250000000", JobFilter())[0] == []
 
 
 def _claim_all(url: str, schema: str | None, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
