@@ -104,7 +104,7 @@ def test_canceling_a_batch_cancels_its_waiting_children_and_refuses_later_pages(
     assert claim is not None
     page = children(one, "in/a.png", "in/b.png")
     store.batches.commit_page(one.job_id, claim.lease_token, "in/b.png", False, page)
-    running = store.jobs.claim(at(1), LEASE)
+    running = store.job_queue.claim(at(1), LEASE)
     assert running is not None
     walker = store.batches.claim_walk(at(2), LEASE)
     assert walker is not None
@@ -127,9 +127,9 @@ def test_a_walked_batch_settles_once_from_its_childrens_states(store: Store) -> 
     assert claim is not None
     page = children(one, "in/a.png", "in/b.png")
     store.batches.commit_page(one.job_id, claim.lease_token, "in/b.png", True, page)
-    job = store.jobs.claim(at(1), LEASE)
+    job = store.job_queue.claim(at(1), LEASE)
     assert job is not None
-    store.jobs.finish(job.job.job_id, job.lease_token, at(2), JobState.SUCCESS, "Success", "", {})
+    store.job_queue.finish(job.job.job_id, job.lease_token, at(2), JobState.SUCCESS, "Success", "", {})
 
     [candidate] = store.batches.settle_candidates(at(3))
     counts = store.batches.child_counts(candidate)

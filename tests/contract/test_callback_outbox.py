@@ -5,39 +5,42 @@ from __future__ import annotations
 
 import threading
 
-from tests.support.builders import BUCKET, REGION, T0, at, pic_job, run_of, workflow
+import pytest
+
+from tests.support.builders import BUCKET, REGION, T0, at, pic_job
+from wanxiang.model.ids import new_id
 from wanxiang.model.job import JobState
+from wanxiang.store import outbox
 from wanxiang.store.callbacks import DueCallback
-from wanxiang.store.executions import ExecutionStart
-from wanxiang.store.jobs import PendingCallback
+from wanxiang.store.codec import to_us
+from wanxiang.store.outbox import PendingCallback
 from wanxiang.store.store import Store
+from wanxiang.store.tx import write
 
 LEASE = 60.0
 
 
 def queued(store: Store, when: float = 0, url: str = "https://hooks.example.com/a", payload: str = "<Response/>") -> str:
-    """A finished workflow run whose WorkflowFinish notification waits in the outbox; its run id."""
-    store.queues.ensure_bucket(BUCKET, REGION, T0)
-    flow = workflow()
-    store.workflows.insert(flow)
-    run = run_of(flow)
-    assert store.executions.start(ExecutionStart(run))
-    callback = PendingCallback("WorkflowFinish", url, "application/xml", payload)
-    assert store.executions.settle(run.run_id, at(when), JobState.SUCCESS, [callback])
-    return run.run_id
+    """A notification owed by a (finished) job, put in the outbox as of ``at(when)``; the job's id."""
+    job_id = new_id("c")
+    with write(store.engine) as conn:
+        outbox.enqueue(conn, job_id, [PendingCallback("TaskFinish", url, "application/xml", payload)], to_us(at(when)))
+    return job_id
 
 
 def test_a_finished_jobs_callback_is_due_at_once_with_its_payload(store: Store) -> None:
     store.queues.ensure_bucket(BUCKET, REGION, T0)
     job = pic_job()
     store.jobs.insert([job])
-    claim = store.jobs.claim(at(0), LEASE)
+    claim = store.job_queue.claim(at(0), LEASE)
     assert claim is not None
     plan = [PendingCallback("TaskFinish", "https://hooks.example.com/t", "application/xml", "<Response>任务</Response>")]
-    store.jobs.finish(job.job_id, claim.lease_token, at(1), JobState.SUCCESS, "Success", "", {}, callbacks=lambda _: plan)
+    finished = store.job_queue.finish(job.job_id, claim.lease_token, at(1), JobState.SUCCESS, "Success", "", {},
+                                      callbacks=plan)
 
     [due] = store.callbacks.claim_due(at(1))
 
+    assert finished is not None and finished.state == JobState.SUCCESS and finished.progress == 100
     assert (due.job_id, due.event, due.url, due.content_type, due.payload, due.attempts) == (
         job.job_id, "TaskFinish", "https://hooks.example.com/t", "application/xml", "<Response>任务</Response>", 0)
 
@@ -46,13 +49,30 @@ def test_a_job_whose_finish_lost_the_lease_queues_no_callback(store: Store) -> N
     store.queues.ensure_bucket(BUCKET, REGION, T0)
     job = pic_job()
     store.jobs.insert([job])
-    claim = store.jobs.claim(at(0), LEASE)
+    claim = store.job_queue.claim(at(0), LEASE)
     assert claim is not None
     plan = [PendingCallback("TaskFinish", "https://hooks.example.com/t", "application/xml", "<x/>")]
 
-    assert store.jobs.finish(job.job_id, "not-the-lease", at(1), JobState.SUCCESS, "Success", "", {},
-                             callbacks=lambda _: plan) is None
+    assert store.job_queue.finish(job.job_id, "not-the-lease", at(1), JobState.SUCCESS, "Success", "", {},
+                             callbacks=plan) is None
     assert store.callbacks.for_job(job.job_id) == []
+
+
+def test_a_notification_enqueued_with_a_transaction_that_rolls_back_is_never_sent(store: Store) -> None:
+    with pytest.raises(RuntimeError), write(store.engine) as conn:
+        outbox.enqueue(conn, "cgone", [PendingCallback("TaskFinish", "https://h.example.com", "text/xml", "<x/>")], 0)
+        raise RuntimeError("the finish failed after queuing its callback")
+    assert store.callbacks.claim_due(at(10)) == []
+    assert store.callbacks.for_job("cgone") == []
+
+
+def test_several_notifications_of_one_job_keep_their_order(store: Store) -> None:
+    owed = [PendingCallback("TaskFinish", f"https://hooks.example.com/{n}", "application/json", f"{{\"n\":{n}}}")
+            for n in range(3)]
+    with write(store.engine) as conn:
+        outbox.enqueue(conn, "cmany", owed, to_us(at(0)))
+    assert [(r.url, r.payload, r.state) for r in store.callbacks.for_job("cmany")] == [
+        (cb.url, cb.payload, "Pending") for cb in owed]
 
 
 def test_a_claimed_callback_is_not_handed_out_again_until_its_lease_lapses(store: Store) -> None:

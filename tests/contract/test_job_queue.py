@@ -13,7 +13,7 @@ import pytest
 from tests.support.builders import BUCKET, REGION, T0, at, pic_job
 from wanxiang.model.job import JobState, QueueFamily
 from wanxiang.model.queue import QueueState
-from wanxiang.store.jobs import Claim
+from wanxiang.store.queue import Claim
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 
@@ -27,7 +27,7 @@ def jobs_store(store: Store) -> Store:
 
 
 def claim(store: Store, when: float = 1, lease: float = LEASE, tags: Sequence[str] | None = None) -> Claim | None:
-    return store.jobs.claim(at(when), lease, tags)
+    return store.job_queue.claim(at(when), lease, tags)
 
 
 def claimed(store: Store, when: float = 1, lease: float = LEASE) -> Claim:
@@ -106,9 +106,9 @@ def test_expired_lease_lets_another_worker_claim(jobs_store: Store) -> None:
     jobs_store.jobs.insert([job])
     first = claimed(jobs_store, when=0, lease=10)
 
-    assert jobs_store.jobs.release_expired(at(9)) == 0
+    assert jobs_store.job_queue.release_expired(at(9)) == 0
     assert claim(jobs_store, when=9) is None
-    assert jobs_store.jobs.release_expired(at(11)) == 1
+    assert jobs_store.job_queue.release_expired(at(11)) == 1
     second = claimed(jobs_store, when=11)
 
     assert second.job.job_id == job.job_id and second.lease_token != first.lease_token
@@ -119,12 +119,12 @@ def test_a_renewed_lease_does_not_lapse_and_carries_progress(jobs_store: Store) 
     jobs_store.jobs.insert([job])
     got = claimed(jobs_store, when=0, lease=10)
 
-    assert jobs_store.jobs.renew(job.job_id, got.lease_token, at(8), 10, progress=40)
+    assert jobs_store.job_queue.renew(job.job_id, got.lease_token, at(8), 10, progress=40)
 
-    assert jobs_store.jobs.release_expired(at(15)) == 0
+    assert jobs_store.job_queue.release_expired(at(15)) == 0
     stored = jobs_store.jobs.get(job.job_id)
     assert stored is not None and stored.state == JobState.RUNNING and stored.progress == 40
-    assert jobs_store.jobs.renew(job.job_id, got.lease_token, at(16), 10)  # progress kept when not given
+    assert jobs_store.job_queue.renew(job.job_id, got.lease_token, at(16), 10)  # progress kept when not given
     assert jobs_store.jobs.get(job.job_id).progress == 40  # type: ignore[union-attr]
 
 
@@ -132,12 +132,12 @@ def test_a_worker_that_lost_its_lease_can_neither_renew_nor_finish(jobs_store: S
     job = pic_job()
     jobs_store.jobs.insert([job])
     stale = claimed(jobs_store, when=0, lease=1)
-    jobs_store.jobs.release_expired(at(5))
+    jobs_store.job_queue.release_expired(at(5))
     current = claimed(jobs_store, when=5)
 
-    assert not jobs_store.jobs.renew(job.job_id, stale.lease_token, at(6), LEASE)
-    assert jobs_store.jobs.finish(job.job_id, stale.lease_token, at(6), JobState.FAILED, "X", "stale", {}) is None
-    done = jobs_store.jobs.finish(job.job_id, current.lease_token, at(7), JobState.SUCCESS, "Success", "", {"R": "1"})
+    assert not jobs_store.job_queue.renew(job.job_id, stale.lease_token, at(6), LEASE)
+    assert jobs_store.job_queue.finish(job.job_id, stale.lease_token, at(6), JobState.FAILED, "X", "stale", {}) is None
+    done = jobs_store.job_queue.finish(job.job_id, current.lease_token, at(7), JobState.SUCCESS, "Success", "", {"R": "1"})
 
     assert done is not None and done.state == JobState.SUCCESS and done.result == {"R": "1"}
     stored = jobs_store.jobs.get(job.job_id)
@@ -149,15 +149,15 @@ def test_finishing_records_the_outcome_once(jobs_store: Store) -> None:
     jobs_store.jobs.insert([ok, bad])
     first, second = claimed(jobs_store), claimed(jobs_store)
 
-    success = jobs_store.jobs.finish(first.job.job_id, first.lease_token, at(2), JobState.SUCCESS, "Success", "",
+    success = jobs_store.job_queue.finish(first.job.job_id, first.lease_token, at(2), JobState.SUCCESS, "Success", "",
                                      {"PicProcessResult": {"ObjectName": "out/a.png"}})
-    failure = jobs_store.jobs.finish(second.job.job_id, second.lease_token, at(3), JobState.FAILED,
+    failure = jobs_store.job_queue.finish(second.job.job_id, second.lease_token, at(3), JobState.FAILED,
                                      "InputObjectNotExist", "in/a.png does not exist", {})
 
     assert success is not None and (success.progress, success.end_time) == (100, at(2))
     assert failure is not None and (failure.code, failure.message) == ("InputObjectNotExist", "in/a.png does not exist")
-    assert jobs_store.jobs.finish(first.job.job_id, first.lease_token, at(4), JobState.FAILED, "X", "", {}) is None
-    assert jobs_store.jobs.release_expired(at(10_000)) == 0
+    assert jobs_store.job_queue.finish(first.job.job_id, first.lease_token, at(4), JobState.FAILED, "X", "", {}) is None
+    assert jobs_store.job_queue.release_expired(at(10_000)) == 0
     assert claim(jobs_store, when=10_000) is None
 
 
@@ -168,7 +168,7 @@ def test_a_job_whose_workers_keep_dying_fails_instead_of_looping(jobs_store: Sto
     for _ in range(5):
         assert claim(jobs_store, when=moment, lease=1) is not None
         moment += 5
-        jobs_store.jobs.release_expired(at(moment))
+        jobs_store.job_queue.release_expired(at(moment))
 
     final = jobs_store.jobs.get(job.job_id)
     assert final is not None and final.state == JobState.FAILED and final.code == "WorkerLost"
@@ -185,7 +185,7 @@ def test_new_work_wakes_the_embedded_workers(jobs_store: Store) -> None:
 def _claim_all(url: str, schema: str | None, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     store = Store.open(url, schema=schema, run_migrations=False)
     got = []
-    while (one := store.jobs.claim(at(1), LEASE)) is not None:
+    while (one := store.job_queue.claim(at(1), LEASE)) is not None:
         got.append(one.job.job_id)
     out.put(got)
     store.close()

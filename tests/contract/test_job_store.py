@@ -129,19 +129,19 @@ def test_a_waiting_job_can_be_canceled_and_says_so_when_read(jobs_store: Store) 
     canceled = jobs_store.jobs.get(job.job_id)
     assert canceled is not None
     assert (canceled.state, canceled.code, canceled.end_time) == (JobState.CANCEL, "Cancel", at(5))
-    assert jobs_store.jobs.claim(at(6), 30) is None  # never handed to a worker
+    assert jobs_store.job_queue.claim(at(6), 30) is None  # never handed to a worker
 
 
 def test_a_running_or_finished_job_is_not_canceled(jobs_store: Store) -> None:
     job = pic_job()
     jobs_store.jobs.insert([job])
-    claim = jobs_store.jobs.claim(at(1), 30)
+    claim = jobs_store.job_queue.claim(at(1), 30)
     assert claim is not None
 
     outcome = jobs_store.jobs.cancel(BUCKET, job.job_id, at(2))
     assert (outcome.found, outcome.canceled, outcome.state) == (True, False, JobState.RUNNING)
 
-    jobs_store.jobs.finish(job.job_id, claim.lease_token, at(3), JobState.SUCCESS, "Success", "", {})
+    jobs_store.job_queue.finish(job.job_id, claim.lease_token, at(3), JobState.SUCCESS, "Success", "", {})
     outcome = jobs_store.jobs.cancel(BUCKET, job.job_id, at(4))
     assert (outcome.found, outcome.canceled, outcome.state) == (True, False, JobState.SUCCESS)
 

@@ -6,7 +6,7 @@ from tests.support.builders import BUCKET, OTHER_BUCKET, REGION, T0, at, pic_job
 from wanxiang.model.job import JobState
 from wanxiang.model.workflow import Workflow, WorkflowState
 from wanxiang.store.executions import ExecutionFilter, ExecutionStart
-from wanxiang.store.jobs import PendingCallback
+from wanxiang.store.outbox import PendingCallback
 from wanxiang.store.paging import PageWindow
 from wanxiang.store.store import Store
 
@@ -149,9 +149,9 @@ def test_settling_a_run_ends_it_once_and_queues_its_callback_once(store: Store) 
 def test_canceling_a_run_cancels_its_waiting_jobs_and_keeps_finished_ones(store: Store) -> None:
     start = started(store, nodes=2)
     run = start.execution
-    claim = store.jobs.claim(at(1), 30)
+    claim = store.job_queue.claim(at(1), 30)
     assert claim is not None
-    store.jobs.finish(claim.job.job_id, claim.lease_token, at(2), JobState.SUCCESS, "Success", "", {})
+    store.job_queue.finish(claim.job.job_id, claim.lease_token, at(2), JobState.SUCCESS, "Success", "", {})
 
     store.executions.cancel([run.run_id], at(3))
 
@@ -181,9 +181,9 @@ def test_touched_finds_runs_whose_jobs_ended_since_and_runs_never_examined(store
     run = started(store).execution
     assert [r.run_id for r in store.executions.touched(at(0), at(1))] == [run.run_id]  # never examined
     assert store.executions.touched(at(0), at(2)) == []
-    claim = store.jobs.claim(at(3), 30)
+    claim = store.job_queue.claim(at(3), 30)
     assert claim is not None
-    store.jobs.finish(claim.job.job_id, claim.lease_token, at(4), JobState.SUCCESS, "Success", "", {})
+    store.job_queue.finish(claim.job.job_id, claim.lease_token, at(4), JobState.SUCCESS, "Success", "", {})
     assert [r.run_id for r in store.executions.touched(at(4), at(5))] == [run.run_id]
     assert store.executions.touched(at(4.5), at(6)) == []
 
