@@ -54,7 +54,7 @@ def test_a_job_whose_finish_lost_the_lease_queues_no_callback(store: Store) -> N
     plan = [PendingCallback("TaskFinish", "https://hooks.example.com/t", "application/xml", "<x/>")]
 
     assert store.job_queue.finish(job.job_id, "not-the-lease", at(1), JobState.SUCCESS, "Success", "", {},
-                             callbacks=plan) is None
+                                  callbacks=plan) is None
     assert store.callbacks.for_job(job.job_id) == []
 
 
