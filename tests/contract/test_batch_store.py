@@ -3,7 +3,17 @@ children once per object, cancel, settle, and the list."""
 
 from __future__ import annotations
 
-from tests.support.builders import BUCKET, OTHER_BUCKET, REGION, T0, at, batch, pic_job, run_of, workflow
+from tests.support.builders import (
+    BUCKET,
+    OTHER_BUCKET,
+    REGION,
+    T0,
+    at,
+    batch,
+    execution_of,
+    pic_job,
+    workflow,
+)
 from wanxiang.model.batch import Batch, BatchType
 from wanxiang.model.job import JobState
 from wanxiang.store.batches import BatchChild, BatchFilter
@@ -158,13 +168,13 @@ def test_settle_candidates_come_least_recently_checked_first(store: Store) -> No
     assert unchecked.job_id not in checked_first and next_up.job_id in checked_first
 
 
-def test_a_workflow_batch_counts_its_runs_as_children(store: Store) -> None:
+def test_a_workflow_batch_counts_its_executions_as_children(store: Store) -> None:
     flow = workflow()
     store.workflows.insert(flow)
     one = saved(store, type=BatchType.WORKFLOW, workflow_id=flow.workflow_id)
     claim = store.batches.claim_walk(at(0), LEASE)
     assert claim is not None
-    runs = [run_of(flow, key, batch_id=one.job_id) for key in ("in/a.png", "in/b.png")]
+    runs = [execution_of(flow, key, batch_id=one.job_id) for key in ("in/a.png", "in/b.png")]
     page = [BatchChild(r.object_key, r.run_id, execution=ExecutionStart(r)) for r in runs]
 
     assert store.batches.commit_page(one.job_id, claim.lease_token, "in/b.png", True, page) == 2

@@ -1,8 +1,8 @@
-"""Workflows and their executions (runs), on SQLite and PostgreSQL."""
+"""Workflows and their executions, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from tests.support.builders import BUCKET, OTHER_BUCKET, REGION, T0, at, pic_job, run_of, workflow
+from tests.support.builders import BUCKET, OTHER_BUCKET, REGION, T0, at, execution_of, pic_job, workflow
 from wanxiang.model.job import JobState
 from wanxiang.model.workflow import Workflow, WorkflowState
 from wanxiang.store.executions import ExecutionFilter, ExecutionStart
@@ -75,7 +75,7 @@ def started(store: Store, *, key: str = "in/a.png", trigger_key: str | None = No
     flow = workflow()
     store.workflows.insert(flow)
     start = ExecutionStart(
-        run_of(flow, key, created=at(created)),
+        execution_of(flow, key, created=at(created)),
         trigger_key=trigger_key,
         tasks=[(f"PicProcess_{n}", pic_job(key=key, workflow_id=flow.workflow_id)) for n in range(1, nodes + 1)],
     )
@@ -83,7 +83,7 @@ def started(store: Store, *, key: str = "in/a.png", trigger_key: str | None = No
     return start
 
 
-def test_a_started_run_reads_back_with_its_first_jobs_by_node(store: Store) -> None:
+def test_a_started_execution_reads_back_with_its_first_jobs_by_node(store: Store) -> None:
     start = started(store, nodes=2)
     run = start.execution
 
@@ -94,9 +94,9 @@ def test_a_started_run_reads_back_with_its_first_jobs_by_node(store: Store) -> N
     assert all(job.state == JobState.SUBMITTED for job in tasks.values())
 
 
-def test_the_same_upload_event_never_starts_two_runs(store: Store) -> None:
+def test_the_same_upload_event_never_starts_two_executions(store: Store) -> None:
     first = started(store, trigger_key="event-1")
-    again = ExecutionStart(run_of(first_flow(store, first)), trigger_key="event-1",
+    again = ExecutionStart(execution_of(first_flow(store, first)), trigger_key="event-1",
                            tasks=[("PicProcess_1", pic_job())])
 
     assert not store.executions.start(again)
@@ -104,16 +104,16 @@ def test_the_same_upload_event_never_starts_two_runs(store: Store) -> None:
     assert store.jobs.get(again.tasks[0][1].job_id) is None  # its job was not submitted either
 
 
-def test_manual_runs_of_the_same_object_are_all_kept(store: Store) -> None:
+def test_manual_executions_of_the_same_object_are_all_kept(store: Store) -> None:
     first = started(store)
     flow = first_flow(store, first)
     for _ in range(2):
-        assert store.executions.start(ExecutionStart(run_of(flow)))
+        assert store.executions.start(ExecutionStart(execution_of(flow)))
     listed, _ = store.executions.list(BUCKET, ExecutionFilter(workflow_id=flow.workflow_id))
     assert len(listed) == 3
 
 
-def test_a_node_gets_its_job_once_even_when_two_workers_advance_the_run(store: Store) -> None:
+def test_a_node_gets_its_job_once_even_when_two_workers_advance_the_execution(store: Store) -> None:
     run = started(store).execution
     one, two = pic_job(key="mid.png"), pic_job(key="mid.png")
 
@@ -124,7 +124,7 @@ def test_a_node_gets_its_job_once_even_when_two_workers_advance_the_run(store: S
     assert store.jobs.get(two.job_id) is None
 
 
-def test_a_finished_run_takes_no_new_jobs(store: Store) -> None:
+def test_a_finished_execution_takes_no_new_jobs(store: Store) -> None:
     run = started(store).execution
     assert store.executions.settle(run.run_id, at(5), JobState.SUCCESS, [])
     late = pic_job()
@@ -132,7 +132,7 @@ def test_a_finished_run_takes_no_new_jobs(store: Store) -> None:
     assert store.jobs.get(late.job_id) is None
 
 
-def test_settling_a_run_ends_it_once_and_queues_its_callback_once(store: Store) -> None:
+def test_settling_an_execution_ends_it_once_and_queues_its_callback_once(store: Store) -> None:
     run = started(store).execution
     finish = PendingCallback("WorkflowFinish", "https://hooks.example.com/wf", "application/xml", "<Response/>")
 
@@ -146,7 +146,7 @@ def test_settling_a_run_ends_it_once_and_queues_its_callback_once(store: Store) 
         "WorkflowFinish", "https://hooks.example.com/wf", "Pending", "<Response/>")
 
 
-def test_canceling_a_run_cancels_its_waiting_jobs_and_keeps_finished_ones(store: Store) -> None:
+def test_canceling_an_execution_cancels_its_waiting_jobs_and_keeps_finished_ones(store: Store) -> None:
     start = started(store, nodes=2)
     run = start.execution
     claim = store.job_queue.claim(at(1), 30)
@@ -162,10 +162,10 @@ def test_canceling_a_run_cancels_its_waiting_jobs_and_keeps_finished_ones(store:
     assert states[claim.job.job_id] == JobState.SUCCESS
 
 
-def test_running_hands_out_the_least_recently_examined_runs_first(store: Store) -> None:
+def test_running_hands_out_the_least_recently_examined_executions_first(store: Store) -> None:
     flow = first_flow(store, started(store, key="in/0.png"))
     for i in (1, 2):
-        store.executions.start(ExecutionStart(run_of(flow, f"in/{i}.png")))
+        store.executions.start(ExecutionStart(execution_of(flow, f"in/{i}.png")))
 
     examined_first = {r.run_id for r in store.executions.running(at(10), limit=2)}
     [never_examined] = store.executions.running(at(11), limit=1)
@@ -177,7 +177,7 @@ def test_running_hands_out_the_least_recently_examined_runs_first(store: Store) 
     assert next_up.run_id not in {r.run_id for r in store.executions.running(at(14), limit=10)}
 
 
-def test_touched_finds_runs_whose_jobs_ended_since_and_runs_never_examined(store: Store) -> None:
+def test_touched_finds_executions_whose_jobs_ended_since_and_those_never_examined(store: Store) -> None:
     run = started(store).execution
     assert [r.run_id for r in store.executions.touched(at(0), at(1))] == [run.run_id]  # never examined
     assert store.executions.touched(at(0), at(2)) == []
@@ -188,12 +188,12 @@ def test_touched_finds_runs_whose_jobs_ended_since_and_runs_never_examined(store
     assert store.executions.touched(at(4.5), at(6)) == []
 
 
-def test_run_list_pages_by_keyset_without_duplicates_or_gaps_while_runs_start(store: Store) -> None:
+def test_execution_list_pages_by_keyset_without_duplicates_or_gaps_while_executions_start(store: Store) -> None:
     first = started(store, key="in/0.png")
     flow = first_flow(store, first)
     runs = [first.execution]
     for i in range(1, 7):
-        start = ExecutionStart(run_of(flow, f"in/{i}.png", created=at(i)))
+        start = ExecutionStart(execution_of(flow, f"in/{i}.png", created=at(i)))
         store.executions.start(start)
         runs.append(start.execution)
 
@@ -203,7 +203,7 @@ def test_run_list_pages_by_keyset_without_duplicates_or_gaps_while_runs_start(st
         return [r.run_id for r in found], next_token
 
     seen, token = page(None)
-    store.executions.start(ExecutionStart(run_of(flow, "in/late.png", created=at(99))))
+    store.executions.start(ExecutionStart(execution_of(flow, "in/late.png", created=at(99))))
     while token:
         more, token = page(token)
         seen += more

@@ -1,4 +1,4 @@
-"""Records as the API layer hands them to the store: jobs, templates, workflows, runs, batches."""
+"""Records as the API layer hands them to the store: jobs, templates, workflows, executions, batches."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def workflow(bucket: str = BUCKET, *, name: str = "thumbs", state: WorkflowState
     )
 
 
-def run_of(flow: Workflow, key: str = "in/a.png", *, created: datetime = T0, batch_id: str = "") -> Execution:
+def execution_of(flow: Workflow, key: str = "in/a.png", *, created: datetime = T0, batch_id: str = "") -> Execution:
     """A Running execution of ``flow`` over the object ``key``."""
     return Execution(
         run_id=new_id("i"),
