@@ -82,6 +82,7 @@ def _settings(values: Values) -> Settings:
     if "host" in values:  # serve
         settings.host, settings.port = values.text("host"), values.integer("port")
         settings.region, settings.default_bucket = values.text("region"), values.text("default_bucket")
+        settings.multipart_expiry_seconds = values.number("multipart_expiry_hours") * 3600
         settings.max_signature_seconds = values.integer("max_signature_window")
         settings.body_timeout_seconds = values.number("body_timeout")
         settings.pic_processes = values.integer("pic_processes")

@@ -44,6 +44,16 @@ def _seconds(low: float, allow_zero: bool) -> Convert:
     return convert
 
 
+def _hours(raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError(f"{raw!r} is not a number of hours") from None
+    if not 0 < value <= 24 * 3650:
+        raise ValueError(f"{value:g} is out of range (more than 0, at most ten years)")
+    return value
+
+
 def _choice(choices: tuple[str, ...], fold: Callable[[str], str] = str.lower) -> Convert:
     def convert(raw: str) -> str:
         value = fold(raw.strip())
@@ -118,6 +128,8 @@ SERVE: tuple[Option, ...] = (
            shown="none"),
     Option("--metrics-token", "WANXIANG_METRICS_TOKEN", "",
            "bearer token /-/metrics requires (needed when not listening on loopback)", shown="none"),
+    Option("--multipart-expiry-hours", "WANXIANG_MULTIPART_EXPIRY_HOURS", 168.0,
+           "unfinished multipart uploads older than this are removed (7 days)", _hours),
     Option("--pic-processes", "WANXIANG_PIC_PROCESSES", 2,
            "child processes for image processing on download and upload (503 SlowDown when all are busy); "
            "0 runs it inside the API process, unisolated", _int_at_least(0, 64)),

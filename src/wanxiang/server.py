@@ -41,8 +41,9 @@ class WorkerSpec:
     log_format: str = "text"
 
 
-def worker_process(spec: WorkerSpec, doorbell: Any = None, slots: Any = None, slot: int = -1) -> None:
-    """Entry point of one worker process: runs jobs until told to stop (see ``WorkerSignals``)."""
+def worker_process(spec: WorkerSpec, doorbell: Any = None, pulse: Any = None) -> None:
+    """Entry point of one worker process: runs jobs until told to stop (see ``WorkerSignals``).
+    ``pulse`` (a shared double) gets the monotonic time at every turn of the worker's loop."""
     stop = threading.Event()
     holder: list[Any] = []  # the Worker, once built: the signal thread may need to hand its job back
     signals = WorkerSignals(stop, spec.settings.shutdown_grace, lambda: holder[0].hand_back() if holder else None)
@@ -56,8 +57,8 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None, slots: Any = None, sl
         app.store.jobs.wake_hooks.append(doorbell.set)
     worker = app.worker(waiter)
     holder.append(worker)
-    if slots is not None:
-        slots[slot] = os.getpid()  # tells the parent this worker is up (readiness)
+    if pulse is not None:
+        worker.pulse = lambda: setattr(pulse, "value", time.monotonic())
     log.info("worker %s started (process %d)", worker.worker_id, os.getpid())
     worker.run(stop)
     log.info("worker %s stopped (process %d)", worker.worker_id, os.getpid())
@@ -71,48 +72,67 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None, slots: Any = None, sl
 
 
 class WorkerPool:
-    """Embedded worker processes, restarted if one dies (its job is re-claimed after its lease)."""
+    """Embedded worker processes, restarted if one dies (its job is re-claimed after its lease),
+    and killed and restarted if one stops beating: a worker's loop (and its wait for an engine)
+    beats at least every second, so a process frozen whole, e.g. by an engine that holds the GIL
+    for ever where no thread of it can act, is replaced after ``stall_seconds``. A worker is *up*
+    (``alive``) once it has beaten since it was started: its App is open and its loop turns."""
 
-    def __init__(self, spec: WorkerSpec, count: int) -> None:
+    def __init__(
+        self, spec: WorkerSpec, count: int, *, stall_seconds: float | None = None, target: Any = worker_process
+    ) -> None:
         self.spec = spec
         self.count = count
+        self.stall_seconds = stall_seconds or max(120.0, 4 * spec.settings.lease_seconds)
+        self.target = target
         self.ctx = multiprocessing.get_context("spawn")
         self.processes: list[Any] = []
+        self.pulses: list[Any] = []
+        self.spawned: list[float] = []
         self.stop = threading.Event()
         self.monitor: threading.Thread | None = None
         self.doorbell = self.ctx.Event()
-        # Slot i holds the pid of worker i once it has opened its App: alive and up, not just forked.
-        self.slots = self.ctx.Array("i", max(count, 1), lock=False)
-        self._lock = threading.Lock()
 
     def start(self) -> None:
-        with self._lock:
-            for slot in range(self.count):
-                self.processes.append(self._spawn(slot))
+        for _ in range(self.count):
+            self.pulses.append(self.ctx.Value("d", time.monotonic(), lock=False))
+            self.spawned.append(0.0)
+            self.processes.append(self._spawn(len(self.processes)))
         self.monitor = threading.Thread(target=self._watch, name="worker-monitor", daemon=True)
         self.monitor.start()
 
-    def _spawn(self, slot: int) -> Any:
-        self.slots[slot] = 0
+    def _spawn(self, index: int) -> Any:
+        self.spawned[index] = time.monotonic()
+        self.pulses[index].value = self.spawned[index]  # starting up counts as a beat
         process = self.ctx.Process(
-            target=worker_process, args=(self.spec, self.doorbell, self.slots, slot), daemon=False,
-            name=f"wanxiang-worker-{slot}",
+            target=self.target, args=(self.spec, self.doorbell, self.pulses[index]), daemon=False,
+            name=f"wanxiang-worker-{index}",
         )
         process.start()
         return process
 
     def _watch(self) -> None:
         while not self.stop.wait(1.0):
-            with self._lock:
-                for slot, process in enumerate(self.processes):
-                    if not process.is_alive() and not self.stop.is_set():
-                        log.warning("worker process %s exited (%s); starting another", process.pid, process.exitcode)
-                        metrics.process_exited(process.pid)
-                        self.processes[slot] = self._spawn(slot)
+            for i, process in enumerate(self.processes):
+                if self.stop.is_set():
+                    return
+                if not process.is_alive():
+                    log.warning("worker process %s exited (%s); starting another", process.pid, process.exitcode)
+                    metrics.process_exited(process.pid)
+                    self.processes[i] = self._spawn(i)
+                elif time.monotonic() - self.pulses[i].value > self.stall_seconds:
+                    log.error("worker process %s has not beaten for %.0f s; killing it and starting another",
+                              process.pid, self.stall_seconds)
+                    process.kill()
+                    process.join(10)
+                    metrics.process_exited(process.pid)
+                    self.processes[i] = self._spawn(i)
 
     def alive(self) -> int:
-        """Worker processes running and up."""
-        return sum(1 for slot, p in enumerate(self.processes) if p.is_alive() and self.slots[slot] == p.pid)
+        """Worker processes running and up (beaten since they were started)."""
+        return sum(
+            1 for i, p in enumerate(self.processes) if p.is_alive() and self.pulses[i].value > self.spawned[i]
+        )
 
     def _signal(self, sig: int) -> None:
         for process in self.processes:
@@ -132,6 +152,9 @@ class WorkerPool:
     def shutdown(self, grace: float, hurry: threading.Event | None = None) -> None:
         """Stop every worker process: each finishes its job within ``grace`` seconds, or hands it
         back; one that does not exit a few seconds after that is killed."""
+        self.stop.set()
+        if self.monitor is not None:
+            self.monitor.join(30)  # no restart may race the signals below
         self.stop_claiming()
         deadline = time.monotonic() + grace + 5.0
         hurried = False

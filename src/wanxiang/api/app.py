@@ -60,7 +60,13 @@ def create_app(
             api_request = _api_request(request, raw_path, request_id, settings)
             seen["bucket"] = api_request.bucket_id
             _authenticate(api_request, raw_path, settings)
-            handler, args = router.resolve(request.method, api_request.path)
+            handler, args = router.resolve(
+                request.method,
+                api_request.path,
+                query=api_request.query,
+                headers=api_request.headers,
+                ci_host=api_request.ci_host,
+            )
             seen["family"] = router.family(api_request.path, handler)
             api_request.route_args = args
             if router.is_object_route(handler):
@@ -148,6 +154,7 @@ def _api_request(request: Request, raw_path: str, request_id: str, settings: Set
         bucket_id=info.bucket_id,
         region=info.region or settings.region,
         raw_query=request.url.query,
+        ci_host=info.ci,
     )
 
 
