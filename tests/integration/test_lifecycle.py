@@ -17,6 +17,7 @@ import pytest
 
 from tests.conftest import sdk_client
 from tests.sdk.test_pic_jobs import getter, pic_job, submit
+from tests.support.images import marker_png
 from tests.support.jobs import wait_for_state
 from tests.support.processes import descendants
 from tests.support.server import RunningServer, start_server
@@ -169,8 +170,12 @@ def test_worker_processes_exit_by_themselves_when_serve_is_killed(tmp_path: Path
     server = start_server(tmp_path / "srv", "--workers", "2", "--shutdown-grace", "1")
     cos, (job_id,) = _submit_slow_jobs(server, 1)
     _wait_running(cos, job_id)
+    # A download with a rule starts the image processing children too.
+    cos.put_object(Bucket=BUCKET, Body=marker_png(), Key="in/small.png")
+    cos.ci_get_object(Bucket=BUCKET, Key="in/small.png", DestImagePath=str(tmp_path / "rotated.png"),
+                      Rule="imageMogr2/rotate/90")
     children = descendants(server.process.pid)
-    assert len(children) >= 2
+    assert len(children) >= 4  # two workers, an image processing child, the resource tracker
 
     server.process.kill()  # SIGKILL: no chance to stop anything
     server.process.wait()

@@ -71,14 +71,22 @@ def _set_parent_death_signal(sig: int) -> bool:
         return False
 
 
-def die_with_parent() -> None:
-    """For a stateless helper process (an image processing child): killed when its parent dies,
-    deaf to the Ctrl-C its terminal sends the whole process group (the parent stops it)."""
+def die_with_parent(every: float = 1.0) -> None:
+    """For a stateless helper process (an image processing child): it exits when its parent dies,
+    and is deaf to the Ctrl-C its terminal sends the whole process group (the parent stops it).
+
+    A watch on the parent's pid, not PR_SET_PDEATHSIG: that fires when the parent's *thread* that
+    started the child ends, and a pool's children are started from short-lived request threads."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _set_parent_death_signal(signal.SIGKILL)
-    parent = multiprocessing.parent_process()
-    if parent is not None and os.getppid() != parent.pid:  # the parent died before the line above
+    spawner = multiprocessing.parent_process()
+    parent = spawner.pid if spawner is not None and spawner.pid else os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
         os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class WorkerSignals:
