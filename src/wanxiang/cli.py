@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wanxiang.config import Settings, load_credentials
+from wanxiang.config import Settings, load_credentials, load_read_only_ids
 
 if TYPE_CHECKING:
     from wanxiang.server import WorkerSpec
@@ -135,6 +135,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     credentials, generated = load_credentials(settings.data_dir)
     settings.credentials = credentials
+    settings.read_only_ids = load_read_only_ids(settings.data_dir)
     if generated:
         print(generated, flush=True)
     store, storage = _open(settings, args.database_schema)

@@ -12,6 +12,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from wanxiang import console
 from wanxiang.api import ci_routes, object_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.object_routes import ObjectHooks
@@ -60,7 +61,9 @@ def build_app(settings: Settings, store: Store, storage: ObjectStorage) -> tuple
     ci_routes.register(router, services)
     _register_extensions(router, services, hooks)
     object_routes.register(router, services, hooks)
-    return create_app(settings, router), services
+    app = create_app(settings, router)
+    console.mount(app, console.ConsoleDeps.from_services(services))
+    return app, services
 
 
 def _register_extensions(router: Router, services: Services, hooks: ObjectHooks) -> None:
