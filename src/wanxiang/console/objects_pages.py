@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from wanxiang.console.previews import is_inline_image, preview_object
+from wanxiang.console.previews import image_type, is_inline_image, preview_object
 from wanxiang.console.session import Session
 from wanxiang.console.web import Web
 from wanxiang.model.errors import CIError
@@ -57,7 +57,7 @@ async def objects_page(web: Web, request: Request, session: Session) -> Response
     parts = prefix.rstrip("/").split("/") if prefix else []
     for i in range(len(parts)):
         parents.append(("/".join(parts[: i + 1]) + "/", parts[i]))
-    return web.render(request, session, "objects.html", bucket=ctx.bucket_id, prefix=prefix, listing=listing,
+    return web.render(request, session, "objects.html", bucket=ctx.bucket_id, key_prefix=prefix, listing=listing,
                       parents=parents)
 
 
@@ -97,7 +97,7 @@ async def object_page(web: Web, request: Request, session: Session) -> Response:
     if preview is None:
         raise CIError(404, "NoSuchKey", f"{key!r} does not exist in {ctx.bucket_id}.")
     prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
-    return web.render(request, session, "object.html", bucket=ctx.bucket_id, preview=preview, prefix=prefix)
+    return web.render(request, session, "object.html", bucket=ctx.bucket_id, preview=preview, key_prefix=prefix)
 
 
 async def raw(web: Web, request: Request, session: Session) -> Response:
@@ -111,7 +111,8 @@ async def raw(web: Web, request: Request, session: Session) -> Response:
         meta = None
     if meta is None:
         return Response("No such object.", status_code=404, media_type="text/plain")
-    inline = is_inline_image(meta.content_type) and request.query_params.get("download") != "1"
+    shown_as = await run_in_threadpool(image_type, web.deps, meta)
+    inline = shown_as is not None and request.query_params.get("download") != "1"
     stream = await run_in_threadpool(web.deps.storage.open, ctx.bucket_id, key)
 
     def chunks() -> Iterator[bytes]:
@@ -123,7 +124,7 @@ async def raw(web: Web, request: Request, session: Session) -> Response:
     disposition = "inline" if inline else f"attachment; filename*=UTF-8''{_quote(name)}"
     return StreamingResponse(
         chunks(),
-        media_type=meta.content_type if inline else "application/octet-stream",
+        media_type=shown_as if inline and shown_as else "application/octet-stream",
         headers={"Content-Length": str(meta.size), "Content-Disposition": disposition,
                  "Content-Security-Policy": "sandbox; default-src 'none'"},
     )

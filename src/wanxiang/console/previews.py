@@ -12,6 +12,7 @@ from wanxiang.model.job import Job
 from wanxiang.model.tree import text
 from wanxiang.services.context import BucketContext
 from wanxiang.services.pic_processing import info_on_download
+from wanxiang.storage.base import ObjectMeta
 
 # Served inline by the console (everything else downloads): raster images browsers decode safely.
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp"}
@@ -36,6 +37,29 @@ class Preview:
 
 def is_inline_image(content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() in INLINE_IMAGES
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The image type the first bytes show (SDK uploads often say application/octet-stream)."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"BM"):
+        return "image/bmp"
+    return None
+
+
+def image_type(deps: ConsoleDeps, meta: ObjectMeta) -> str | None:
+    """The inline image type of an object: its Content-Type if that is one, else what its bytes are."""
+    if is_inline_image(meta.content_type):
+        return meta.content_type.split(";")[0].strip().lower()
+    with deps.storage.open(meta.bucket, meta.key) as fh:
+        return sniff_image(fh.read(16))
 
 
 def previews_for(deps: ConsoleDeps, ctx: BucketContext, job: Job) -> list[Preview]:
@@ -67,7 +91,8 @@ def preview_object(deps: ConsoleDeps, bucket: str, key: str, role: str = "") -> 
         return None
     if meta is None:
         return None
-    kind = "image" if is_inline_image(meta.content_type) else "file"
+    shown_as = image_type(deps, meta)
+    kind = "image" if shown_as else "file"
     if kind == "file" and (meta.content_type.startswith(TEXT_TYPES) or key.lower().endswith(TEXT_SUFFIXES)):
         kind = "text"
     width = height = snippet = ""
@@ -80,7 +105,7 @@ def preview_object(deps: ConsoleDeps, bucket: str, key: str, role: str = "") -> 
     elif kind == "text":
         with deps.storage.open(bucket, key) as fh:
             snippet = fh.read(MAX_TEXT).decode("utf-8", errors="replace")
-    return Preview(role, bucket, key, meta.size, meta.content_type, kind, width, height, snippet)
+    return Preview(role, bucket, key, meta.size, shown_as or meta.content_type, kind, width, height, snippet)
 
 
 def _objects_in(tree: Any, depth: int = 0) -> list[str]:
