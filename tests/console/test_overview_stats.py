@@ -1,0 +1,68 @@
+"""What the console's overview counts, and the resubmit link, on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from wanxiang.model import times
+from wanxiang.model.errors import CIError
+from wanxiang.model.job import Job, JobState
+from wanxiang.services.context import BucketContext
+from wanxiang.services.jobs import JobService
+from wanxiang.store.store import Store
+
+BUCKET = "stats-1250000000"
+CTX = BucketContext(BUCKET, "ap-guangzhou")
+
+
+def pic_request(key: str) -> dict[str, object]:
+    return {"Tag": "PicProcess", "Input": {"Object": key},
+            "Operation": {"PicProcess": {"ProcessRule": "imageMogr2/rotate/90"},
+                          "Output": {"Bucket": BUCKET, "Region": "ap-guangzhou", "Object": f"out/{key}"}}}
+
+
+def finish(store: Store, job: Job, state: JobState, ago: timedelta) -> None:
+    claim = store.jobs.claim(times.now() - ago, 30)
+    assert claim is not None and claim.job.job_id == job.job_id
+    store.jobs.finish(job.job_id, claim.lease_token, times.now() - ago, state, "Boom" if state == JobState.FAILED else "Success", "", {})
+
+
+def test_overview_counts_work_in_flight_and_the_hour_by_slot(store: Store) -> None:
+    jobs = JobService(store)
+    done = jobs.submit(CTX, pic_request("a.png"))[0]
+    finish(store, done, JobState.SUCCESS, timedelta(minutes=2))
+    failed = jobs.submit(CTX, pic_request("b.png"))[0]
+    finish(store, failed, JobState.FAILED, timedelta(minutes=22))
+    jobs.submit(CTX, pic_request("c.png"))
+    jobs.submit(CTX, pic_request("d.png"))
+
+    in_flight = {(c.tag, c.state): c.count for c in store.stats.in_flight() if c.bucket_id == BUCKET}
+    assert in_flight == {("PicProcess", "Submitted"): 2}
+    hour = {c.state: c.count for c in store.stats.created_since(BUCKET, times.now() - timedelta(hours=1))}
+    assert hour == {"Success": 1, "Failed": 1, "Submitted": 2}
+    slots = store.stats.finished_by_slot(BUCKET, times.now(), 12, timedelta(minutes=5))
+    assert sorted((s.slot, s.state, s.count) for s in slots) == [(7, "Failed", 1), (11, "Success", 1)]
+    assert store.stats.buckets() == [BUCKET]
+    assert store.stats.outbox_backlog() == 0
+    info = store.stats.claim_info(done.job_id)
+    assert info is not None and info.attempts == 1
+
+
+def test_a_failed_job_is_resubmitted_as_a_new_job_that_names_it(store: Store) -> None:
+    jobs = JobService(store)
+    old = jobs.submit(CTX, pic_request("x.png"))[0]
+    with pytest.raises(CIError, match="only Failed jobs"):
+        jobs.resubmit(CTX, old.job_id)
+    finish(store, old, JobState.FAILED, timedelta(seconds=1))
+    new = jobs.resubmit(CTX, old.job_id)
+    assert new.job_id != old.job_id and new.state == JobState.SUBMITTED
+    stored = store.jobs.get_many(BUCKET, [new.job_id, old.job_id])
+    assert stored[0].resubmitted_from == old.job_id
+    assert replace(stored[0], job_id="", creation_time=old.creation_time, resubmitted_from="") == replace(
+        old, job_id="", state=JobState.SUBMITTED)
+    assert stored[1].state == JobState.FAILED
+    with pytest.raises(CIError, match="does not exist"):
+        jobs.resubmit(CTX, "c0000")
