@@ -164,12 +164,18 @@ def _run_until_stopped(server: Any, announce: str) -> None:
     while uvicorn is still starting is a clean stop too, not a startup failure."""
     import asyncio
 
+    from wanxiang import console
+
     async def main() -> None:
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.02)
         if server.started:
             print(announce, flush=True)
+        while not serving.done():
+            if server.should_exit:  # a signal arrived: let the console's live streams end
+                console.stopping()
+            await asyncio.sleep(0.1)
         await serving
 
     asyncio.run(main())

@@ -20,4 +20,11 @@ def mount(app: Starlette, deps: ConsoleDeps) -> None:
     app.router.routes.insert(0, Mount(PREFIX, app=console_app(deps)))
 
 
-__all__ = ["ConsoleDeps", "PREFIX", "mount"]
+def stopping() -> None:
+    """The server is stopping: end the console's open event streams now."""
+    from wanxiang.console.jobs_pages import STOPPING
+
+    STOPPING.set()
+
+
+__all__ = ["ConsoleDeps", "PREFIX", "mount", "stopping"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,9 @@ LIVE_POLL_SECONDS = 1.0
 # is never held open by a console tab.
 LIVE_STREAM_SECONDS = 20.0
 MAX_BULK = 100
+# Set when the server begins to stop: open event streams end at their next poll, so a console
+# tab never holds a stopping server open (uvicorn waits for every response to finish).
+STOPPING = threading.Event()
 
 
 def routes(web: Web) -> list[Route]:
@@ -128,7 +132,7 @@ async def events(web: Web, request: Request, session: Session) -> Response:
         last = ""
         loop = asyncio.get_running_loop()
         ends = loop.time() + LIVE_STREAM_SECONDS
-        while loop.time() < ends:
+        while loop.time() < ends and not STOPPING.is_set():
             if await request.is_disconnected():
                 return
             jobs, _ = await run_in_threadpool(_list, web, ctx, params)
