@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from tests.console.conftest import chromium_path
+from tests.sdk.test_batches import rotate_batch, wait_batch
 from tests.sdk.test_pic_jobs import getter, pic_job, submit
+from tests.sdk.test_workflows import NODE, media_workflow, wait_runs
 from tests.support.images import marker_png
 from tests.support.jobs import wait_for_state
 from tests.support.server import SECRET_ID, SECRET_KEY, RunningServer
@@ -196,9 +198,7 @@ def test_the_overview_counts_jobs_and_draws_the_hour(
     shot(page, screenshots, "overview")
 
 
-def test_templates_are_created_from_the_form_and_batch_and_workflow_pages_list_them(
-    page: Any, server: RunningServer, cos: Any, bucket: str, screenshots: Path
-) -> None:
+def test_templates_are_created_from_the_form(page: Any, server: RunningServer, bucket: str, screenshots: Path) -> None:
     page.goto(console_url(server, bucket, "templates"))
     page.select_option("select[name=tag]", "PicProcess")
     page.fill("input[name=name]", "half")
@@ -207,7 +207,31 @@ def test_templates_are_created_from_the_form_and_batch_and_workflow_pages_list_t
     page.wait_for_selector(".flash:has-text('Created template half')")
     assert "imageMogr2/thumbnail/!50p" in page.inner_text("table")
     shot(page, screenshots, "templates")
-    page.goto(console_url(server, bucket, "batches"))
-    assert "No batch jobs." in page.inner_text("table")
+
+
+def test_a_workflow_is_drawn_and_its_runs_and_a_batch_job_show_their_jobs(
+    page: Any, server: RunningServer, cos: Any, bucket: str, screenshots: Path
+) -> None:
+    body = media_workflow(cos, bucket, state="Active")
+    workflow_id = cos.ci_create_workflow(Bucket=bucket, Body=body)["MediaWorkflow"]["WorkflowId"]
+    cos.put_object(Bucket=bucket, Body=marker_png(), Key="in/cat.png")
+    run = wait_runs(cos, bucket, workflow_id, 1)[0]
     page.goto(console_url(server, bucket, "workflows"))
-    assert "No workflows." in page.inner_text("table")
+    page.click(f"a:has-text('{workflow_id}')")
+    graph = page.locator("svg.graph")
+    assert graph.locator("text.name").all_text_contents() == ["Start", NODE, "End"]
+    page.click(f"a:has-text('{run['RunId']}')")
+    page.wait_for_selector("svg.graph .node.success")
+    assert "in/cat.png" in page.inner_text("main")
+    shot(page, screenshots, "execution")
+    page.click("td a[href*='/jobs/']")
+    page.wait_for_selector("h2:has-text('Preview')")
+    assert page.inner_text("dl.kv").count(workflow_id) == 1
+
+    batch = cos.ci_create_inventory_trigger_jobs(Bucket=bucket, JobBody=rotate_batch(bucket))["JobsDetail"][0]
+    wait_batch(cos, bucket, batch["JobId"])
+    page.goto(console_url(server, bucket, "batches"))
+    row = page.locator("tr", has=page.locator(f"a:has-text('{batch['JobId']}')"))
+    cells = row.locator("td").all_inner_texts()
+    assert cells[3] == "Success" and cells[6] == "1" and cells[7] == "0"  # in/cat.png: one object, one job
+    shot(page, screenshots, "batches")

@@ -58,7 +58,7 @@ def workflow_graph(deps: Mapping[str, Sequence[str]], kinds: Mapping[str, str], 
     columns: dict[int, list[str]] = {}
     for name, d in sorted(depth.items(), key=lambda item: (item[1], item[0])):
         columns.setdefault(d, []).append(name)
-    box_w, box_h, gap_x, gap_y = 150, 44, 60, 24
+    box_w, box_h, gap_x, gap_y = 200, 44, 50, 24
     boxes = {name: Box(name, kinds.get(name, name), 10 + d * (box_w + gap_x), 10 + i * (box_h + gap_y))
              for d, names in columns.items() for i, name in enumerate(names)}
     width = 20 + (max(columns) + 1) * (box_w + gap_x) if columns else 200
@@ -76,8 +76,8 @@ def workflow_graph(deps: Mapping[str, Sequence[str]], kinds: Mapping[str, str], 
         state = (states or {}).get(box.name, "")
         parts.append(f'<g class="node {escape(state.lower())}"><rect x="{box.x}" y="{box.y}" width="{box_w}" '
                      f'height="{box_h}" rx="6"/>')
-        parts.append(f'<text x="{box.x + 8}" y="{box.y + 18}" class="name">{escape(box.name[:22])}</text>')
+        parts.append(f'<text x="{box.x + 8}" y="{box.y + 18}" class="name">{escape(box.name[:30])}</text>')
         label = box.kind + (f" · {state}" if state else "")
-        parts.append(f'<text x="{box.x + 8}" y="{box.y + 35}" class="kind">{escape(label[:26])}</text></g>')
+        parts.append(f'<text x="{box.x + 8}" y="{box.y + 35}" class="kind">{escape(label[:32])}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))
