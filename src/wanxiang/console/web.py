@@ -96,6 +96,14 @@ class Web:
         """An action: a POST from a signed-in, read-write session with the session's CSRF token."""
 
         async def endpoint(request: Request) -> Response:
+            try:
+                return await checked(request)
+            except CIError as error:
+                return self.render(request, self.session(request), "error.html", status=error.status, error=error)
+            finally:
+                await close_form(request)
+
+        async def checked(request: Request) -> Response:
             session = self.session(request)
             if session is None:
                 return HTMLResponse("Sign in first.", status_code=401)
@@ -107,10 +115,7 @@ class Web:
             if session.read_only:
                 return self.render(request, session, "error.html", status=403, error=CIError(
                     403, "AccessDenied", f"{session.secret_id} is read-only: it can look, not act."))
-            try:
-                return await handler(request, session)
-            except CIError as error:
-                return self.render(request, session, "error.html", status=error.status, error=error)
+            return await handler(request, session)
 
         return endpoint
 
@@ -149,6 +154,13 @@ class Web:
     def back(url: str, msg: str = "") -> RedirectResponse:
         sep = "&" if "?" in url else "?"
         return RedirectResponse(url + (sep + urlencode({"msg": msg}) if msg else ""), status_code=303)
+
+
+async def close_form(request: Request) -> None:
+    """Uploaded files are spooled to temporary files: closed once the action is done with them."""
+    cached = request.scope.pop("wanxiang.form", None)
+    if cached is not None:
+        await cached["_multi"].close()
 
 
 def same_origin(request: Request) -> bool:
@@ -191,6 +203,7 @@ async def login(web: Web, request: Request) -> Response:
     if not same_origin(request):
         return HTMLResponse("Cross-origin request refused.", status_code=403)
     form = await web.form(request)
+    await close_form(request)
     cookie = web.keys.sign_in(str(form.get("secret_id", "")).strip(), str(form.get("secret_key", "")).strip(), time.time())
     if cookie is None:
         return web.render(request, None, "login.html", status=401, next=target,
