@@ -119,3 +119,18 @@ def test_a_keys_file_line_with_readonly_is_a_read_only_key(tmp_path: Path, monke
     assert pairs == {"AKIDadmin": "adminkey", "AKIDviewer": "viewerkey"} and generated is None
     assert load_read_only_ids(tmp_path) == frozenset({"AKIDviewer"})
     assert os.environ["WANXIANG_KEYS_FILE"] == str(keys)
+
+
+def test_an_ai_jobs_words_show_on_its_detail_page(console: ConsoleApp) -> None:
+    from wanxiang.worker.loop import Worker
+    from wanxiang.worker.wake import PollWaiter
+
+    console.sign_in()
+    console.deps.storage.create_bucket(BUCKET)
+    console.deps.storage.put(BUCKET, "news.txt", "张三在北京的腾讯公司工作".encode(), content_type="text/plain")
+    job = console.deps.jobs.submit(CTX, {"Tag": "WordsGeneralize", "Input": {"Object": "news.txt"}, "Operation": {}})[0]
+    assert Worker(console.store, console.deps.storage, PollWaiter(), lease_seconds=30).run_once()
+    page = console.client.get(f"/-/console/b/{BUCKET}/jobs/{job.job_id}").text
+    words = page[page.index('id="words"'):]
+    assert "北京" in words and "/ns" in words and "腾讯" in words
+    assert "张三在北京的腾讯公司工作" in page  # the input, previewed as text
