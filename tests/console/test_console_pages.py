@@ -15,6 +15,7 @@ from wanxiang.config import load_credentials, load_read_only_ids
 from wanxiang.model.job import QueueFamily
 from wanxiang.services.context import BucketContext
 from wanxiang.store.queues import default_queue_id
+from wanxiang.wire.submit import parse_submit_job
 
 CTX = BucketContext(BUCKET, "ap-guangzhou")
 PIC_QUEUE = default_queue_id(BUCKET, QueueFamily.PIC)
@@ -90,9 +91,9 @@ def test_templates_of_every_tag_are_created_from_the_form(console: ConsoleApp) -
         "csrf": token, "tag": "Animation", "name": "gif-small",
         "params": "<Container><Format>gif</Format></Container><Video><Codec>gif</Codec><Width>160</Width></Video>"})
     assert "Created template gif-small" in animation.text
-    found, total, *_ = console.deps.templates.describe(CTX, {})
-    assert total == 1 and found[0].params["Container"] == {"Format": "gif"}
-    assert found[0].params["Video"]["Width"] == "160"
+    found = console.deps.templates.describe(CTX, {})
+    assert found.total == 1 and found.items[0].params["Container"] == {"Format": "gif"}
+    assert found.items[0].params["Video"]["Width"] == "160"
     bad = console.client.post(f"/-/console/b/{BUCKET}/templates", data={
         "csrf": token, "tag": "PicProcess", "name": "x", "params": "<unclosed>"})
     assert bad.status_code == 400 and "Traceback" not in bad.text
@@ -100,7 +101,7 @@ def test_templates_of_every_tag_are_created_from_the_form(console: ConsoleApp) -
 
 def test_a_job_id_search_opens_the_job_or_says_it_is_not_there(console: ConsoleApp) -> None:
     console.sign_in()
-    job = console.deps.jobs.submit(CTX, {"Tag": "WordsGeneralize", "Input": {"Object": "t.txt"}, "Operation": {}})[0]
+    job = console.deps.jobs.submit(CTX, parse_submit_job({"Tag": "WordsGeneralize", "Input": {"Object": "t.txt"}, "Operation": {}}))[0]
     found = console.client.get(f"/-/console/b/{BUCKET}/jobs", params={"jobId": job.job_id})
     assert found.url.path.endswith(f"/jobs/{job.job_id}") and "WordsGeneralize" in found.text
     missing = console.client.get(f"/-/console/b/{BUCKET}/jobs", params={"jobId": "a0000"})
@@ -128,7 +129,7 @@ def test_an_ai_jobs_words_show_on_its_detail_page(console: ConsoleApp) -> None:
     console.sign_in()
     console.deps.storage.create_bucket(BUCKET)
     console.deps.storage.put(BUCKET, "news.txt", "张三在北京的腾讯公司工作".encode(), content_type="text/plain")
-    job = console.deps.jobs.submit(CTX, {"Tag": "WordsGeneralize", "Input": {"Object": "news.txt"}, "Operation": {}})[0]
+    job = console.deps.jobs.submit(CTX, parse_submit_job({"Tag": "WordsGeneralize", "Input": {"Object": "news.txt"}, "Operation": {}}))[0]
     assert Worker(console.store, console.deps.storage, PollWaiter(), lease_seconds=30).run_once()
     page = console.client.get(f"/-/console/b/{BUCKET}/jobs/{job.job_id}").text
     words = page[page.index('id="words"'):]

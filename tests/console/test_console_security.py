@@ -13,6 +13,7 @@ from wanxiang.model.job import QueueFamily
 from wanxiang.model.queue import QueueState
 from wanxiang.services.context import BucketContext
 from wanxiang.store.queues import default_queue_id
+from wanxiang.wire.submit import parse_submit_job
 
 CTX = BucketContext(BUCKET, "ap-guangzhou")
 PIC_QUEUE = default_queue_id(BUCKET, QueueFamily.PIC)
@@ -130,11 +131,11 @@ def test_object_keys_and_job_data_render_as_text(console: ConsoleApp) -> None:
     console.deps.storage.put(BUCKET, hostile, marker_png(), content_type="image/png")
     page = console.client.get(f"/-/console/b/{BUCKET}/objects").text
     assert "&lt;img src=x onerror=alert(1)&gt;.png" in page and "<img src=x" not in page
-    job = console.deps.jobs.submit(CTX, {
+    job = console.deps.jobs.submit(CTX, parse_submit_job({
         "Tag": "PicProcess", "Input": {"Object": '<img src=x onerror="alert(2)">'},
         "Operation": {"PicProcess": {"ProcessRule": "imageMogr2/rotate/90"},
                       "Output": {"Bucket": BUCKET, "Region": "ap-guangzhou", "Object": "o.png"},
-                      "UserData": "</pre><script>alert(3)</script>"}})[0]
+                      "UserData": "</pre><script>alert(3)</script>"}}))[0]
     listing = console.client.get(f"/-/console/b/{BUCKET}/jobs").text
     detail = console.client.get(f"/-/console/b/{BUCKET}/jobs/{job.job_id}").text
     for html in (listing, detail):

@@ -13,6 +13,7 @@ from wanxiang.model.job import Job, JobState
 from wanxiang.services.context import BucketContext
 from wanxiang.services.jobs import JobService
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import parse_submit_job
 
 BUCKET = "stats-1250000000"
 CTX = BucketContext(BUCKET, "ap-guangzhou")
@@ -32,12 +33,12 @@ def finish(store: Store, job: Job, state: JobState, ago: timedelta) -> None:
 
 def test_overview_counts_work_in_flight_and_the_hour_by_slot(store: Store) -> None:
     jobs = JobService(store)
-    done = jobs.submit(CTX, pic_request("a.png"))[0]
+    done = jobs.submit(CTX, parse_submit_job(pic_request("a.png")))[0]
     finish(store, done, JobState.SUCCESS, timedelta(minutes=2))
-    failed = jobs.submit(CTX, pic_request("b.png"))[0]
+    failed = jobs.submit(CTX, parse_submit_job(pic_request("b.png")))[0]
     finish(store, failed, JobState.FAILED, timedelta(minutes=22))
-    jobs.submit(CTX, pic_request("c.png"))
-    jobs.submit(CTX, pic_request("d.png"))
+    jobs.submit(CTX, parse_submit_job(pic_request("c.png")))
+    jobs.submit(CTX, parse_submit_job(pic_request("d.png")))
 
     in_flight = {(c.tag, c.state): c.count for c in store.stats.in_flight() if c.bucket_id == BUCKET}
     assert in_flight == {("PicProcess", "Submitted"): 2}
@@ -53,7 +54,7 @@ def test_overview_counts_work_in_flight_and_the_hour_by_slot(store: Store) -> No
 
 def test_a_failed_job_is_resubmitted_as_a_new_job_that_names_it(store: Store) -> None:
     jobs = JobService(store)
-    old = jobs.submit(CTX, pic_request("x.png"))[0]
+    old = jobs.submit(CTX, parse_submit_job(pic_request("x.png")))[0]
     with pytest.raises(CIError, match="only Failed jobs"):
         jobs.resubmit(CTX, old.job_id)
     finish(store, old, JobState.FAILED, timedelta(seconds=1))

@@ -12,12 +12,12 @@ from starlette.routing import Route
 from wanxiang.console.charts import workflow_graph
 from wanxiang.console.session import Session
 from wanxiang.console.web import Web
+from wanxiang.engines import catalog
 from wanxiang.model.errors import CIError
 from wanxiang.model.job import QueueFamily
 from wanxiang.model.tree import Tree
 from wanxiang.model.workflow import dependencies, node_type, nodes
 from wanxiang.services.context import BucketContext
-from wanxiang.services.templates import NESTED_PARAMS, TEMPLATE_TAGS, TOP_LEVEL_PARAMS
 from wanxiang.wire.xml import parse_request
 
 PAGE = "100"
@@ -52,7 +52,7 @@ async def queues_page(web: Web, request: Request, session: Session) -> Response:
     ctx = web.ctx(request.path_params["bucket"])
 
     def load() -> list[tuple[QueueFamily, list[Any]]]:
-        return [(family, web.deps.queues.list(ctx, family, {"pageSize": PAGE})[0]) for family in QueueFamily]
+        return [(family, list(web.deps.queues.list(ctx, family, {"pageSize": PAGE}).items)) for family in QueueFamily]
 
     return web.render(request, session, "queues.html", bucket=ctx.bucket_id, families=await run_in_threadpool(load))
 
@@ -89,11 +89,10 @@ def _family(name: str) -> QueueFamily:
 async def templates_page(web: Web, request: Request, session: Session) -> Response:
     ctx = web.ctx(request.path_params["bucket"])
     number = request.query_params.get("page", "1")
-    found, total, page, size, _ = await run_in_threadpool(
-        web.deps.templates.describe, ctx, {"pageNumber": number, "pageSize": "50"}
-    )
-    return web.render(request, session, "templates.html", bucket=ctx.bucket_id, templates=found, total=total,
-                      page=page, pages=max(1, -(-total // size)), tags=sorted(TEMPLATE_TAGS),
+    found = await run_in_threadpool(web.deps.templates.describe, ctx, {"pageNumber": number, "pageSize": "50"})
+    return web.render(request, session, "templates.html", bucket=ctx.bucket_id, templates=found.items,
+                      total=found.total, page=found.page_number, pages=max(1, -(-found.total // found.page_size)),
+                      tags=catalog.template_tags(),
                       show=request.query_params.get("show", ""))
 
 
@@ -106,10 +105,12 @@ async def template_create(web: Web, request: Request, session: Session) -> Respo
     if tag == "PicProcess" and rule:
         params = {**params, "ProcessRule": rule}
     request_tree: Tree = {"Tag": tag, "Name": str(form.get("name", "")).strip()}
-    if tag in NESTED_PARAMS:
-        request_tree[NESTED_PARAMS[tag]] = params
-    elif tag in TOP_LEVEL_PARAMS:
+    spec = catalog.spec(tag)
+    shape = spec.template if spec is not None else None
+    if shape is not None and not shape.nested:
         request_tree.update(params)
+    else:  # the service names an unknown Tag
+        request_tree[shape.nested if shape is not None and shape.nested else tag] = params
     template = await run_in_threadpool(web.deps.templates.create, ctx, request_tree)
     return web.back(f"/-/console/b/{ctx.bucket_id}/templates?show={template.template_id}",
                     f"Created template {template.name} ({template.template_id}).")
@@ -151,8 +152,8 @@ async def batches_page(web: Web, request: Request, session: Session) -> Response
     token = request.query_params.get("nextToken", "")
 
     def load() -> tuple[list[Any], str]:
-        found, next_token = web.deps.batches.list(ctx, {"size": "20", "nextToken": token})
-        return [(b, web.deps.store.batches.child_counts(b)) for b in found], next_token
+        page = web.deps.batches.list(ctx, {"size": "20", "nextToken": token})
+        return [(b, web.deps.store.batches.child_counts(b)) for b in page.items], page.next_token
 
     rows, next_token = await run_in_threadpool(load)
     return web.render(request, session, "batches.html", bucket=ctx.bucket_id, rows=rows, next_token=next_token)
@@ -169,8 +170,9 @@ async def batch_cancel(web: Web, request: Request, session: Session) -> Response
 
 async def workflows_page(web: Web, request: Request, session: Session) -> Response:
     ctx = web.ctx(request.path_params["bucket"])
-    found, total, *_ = await run_in_threadpool(web.deps.workflows.describe, ctx, {"pageSize": PAGE})
-    return web.render(request, session, "workflows.html", bucket=ctx.bucket_id, workflows=found, total=total)
+    found = await run_in_threadpool(web.deps.workflows.describe, ctx, {"pageSize": PAGE})
+    return web.render(request, session, "workflows.html", bucket=ctx.bucket_id, workflows=found.items,
+                      total=found.total)
 
 
 def graph_of(topology: Tree, states: dict[str, str] | None = None) -> Any:
@@ -187,9 +189,9 @@ async def workflow_page(web: Web, request: Request, session: Session) -> Respons
 
     def load() -> dict[str, Any]:
         workflow = web.deps.workflows.existing(ctx, workflow_id)
-        runs, next_token = web.deps.workflows.list_executions(
-            ctx, {"workflowId": workflow_id, "size": "20", "nextToken": token})
-        return {"workflow": workflow, "runs": runs, "next_token": next_token, "graph": graph_of(workflow.topology)}
+        runs = web.deps.workflows.list_executions(ctx, {"workflowId": workflow_id, "size": "20", "nextToken": token})
+        return {"workflow": workflow, "runs": runs.items, "next_token": runs.next_token,
+                "graph": graph_of(workflow.topology)}
 
     return web.render(request, session, "workflow.html", bucket=ctx.bucket_id, **await run_in_threadpool(load))
 

@@ -18,8 +18,9 @@ from starlette.routing import Route
 from wanxiang.console.previews import previews_for
 from wanxiang.console.session import Session
 from wanxiang.console.web import Web
+from wanxiang.engines import catalog
 from wanxiang.model.errors import CIError
-from wanxiang.model.job import ALL_STATES, TAG_FAMILY, Job, QueueFamily
+from wanxiang.model.job import ALL_STATES, Job, QueueFamily
 from wanxiang.model.times import format_time, parse_time
 from wanxiang.services.context import BucketContext
 
@@ -76,7 +77,8 @@ def _query(request: Request) -> tuple[dict[str, str], list[str]]:
 
 
 def _list(web: Web, ctx: BucketContext, params: dict[str, str]) -> tuple[list[Job], str]:
-    return web.deps.jobs.list(ctx, params)
+    page = web.deps.jobs.list(ctx, params)
+    return list(page.items), page.next_token
 
 
 async def jobs_page(web: Web, request: Request, session: Session) -> Response:
@@ -95,7 +97,7 @@ async def jobs_page(web: Web, request: Request, session: Session) -> Response:
     return web.render(
         request, session, "jobs.html",
         bucket=ctx.bucket_id, jobs=jobs, next_token=token, query=query, states=states,
-        all_states=[s.value for s in ALL_STATES], tags=sorted(TAG_FAMILY), queues=queues,
+        all_states=[s.value for s in ALL_STATES], tags=catalog.tags(), queues=queues,
         filter_qs=urlencode(filters), live=not params.get("nextToken"),
     )
 
@@ -103,8 +105,7 @@ async def jobs_page(web: Web, request: Request, session: Session) -> Response:
 def _queue_ids(web: Web, ctx: BucketContext) -> list[str]:
     found: list[str] = []
     for family in QueueFamily:
-        queues, *_ = web.deps.queues.list(ctx, family, {"pageSize": "100"})
-        found.extend(q.queue_id for q in queues)
+        found.extend(q.queue_id for q in web.deps.queues.list(ctx, family, {"pageSize": "100"}).items)
     return found
 
 
