@@ -121,6 +121,8 @@ def test_a_failed_job_is_resubmitted_as_a_new_job_linked_to_it(
     page.click(f"dd a:has-text('{failed_id}')")
     page.wait_for_selector(".error")
     assert "Failed" in page.inner_text("h1")
+    # The failed job wrote nothing: the object now at its Output key is the new job's, not shown as its.
+    assert page.locator(".preview b").all_inner_texts() == ["Input"]
     shot(page, screenshots, "job-failed")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from wanxiang.console.deps import ConsoleDeps
 from wanxiang.model.errors import CIError
-from wanxiang.model.job import Job
+from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import text
 from wanxiang.services.context import BucketContext
 from wanxiang.services.pic_processing import info_on_download
@@ -68,9 +68,10 @@ def previews_for(deps: ConsoleDeps, ctx: BucketContext, job: Job) -> list[Previe
         wanted.append(("Input", job.bucket_id, job.input_object))
     out_bucket = text(job.operation, "Output", "Bucket").strip() or job.bucket_id
     out_key = text(job.operation, "Output", "Object").strip()
-    if out_key:
+    # Only a job that succeeded wrote its output; otherwise the key may hold another job's object.
+    if out_key and job.state == JobState.SUCCESS:
         wanted.append(("Output", out_bucket, out_key))
-    for key in _objects_in(job.result):
+    for key in _objects_in(job.result) if job.state == JobState.SUCCESS else []:
         wanted.append(("Output", out_bucket, key))
     seen: set[tuple[str, str]] = set()
     found: list[Preview] = []
