@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 from wanxiang.config import Settings, load_credentials, load_read_only_ids
 
 if TYPE_CHECKING:
+    from wanxiang.app import App
     from wanxiang.server import WorkerSpec
-    from wanxiang.storage.base import ObjectStorage
-    from wanxiang.store.store import Store
 
 log = logging.getLogger("wanxiang")
 
@@ -94,68 +93,60 @@ def _settings(args: argparse.Namespace) -> Settings:
         storage_url=args.storage_url,
         workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
         lease_seconds=args.lease_seconds,
+        allow_private_callbacks=args.allow_private_callbacks,
+        callback_backoff_seconds=args.callback_backoff,
     )
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
-        settings.allow_private_callbacks = args.allow_private_callbacks
     return settings
 
 
-def _open(settings: Settings, schema: str | None) -> tuple[Store, ObjectStorage]:
-    from wanxiang.storage.registry import open_storage
+def _open(settings: Settings, schema: str | None) -> App:
+    from wanxiang.app import App
     from wanxiang.store.db import create_schema, open_engine
-    from wanxiang.store.store import Store
 
-    url = settings.resolved_database_url()
     if schema:
-        engine = open_engine(url)
+        engine = open_engine(settings.resolved_database_url())
         if engine.dialect.name == "postgresql":
             create_schema(engine, schema)
         engine.dispose()
-    return Store.open(url, schema=schema), open_storage(settings.resolved_storage_url())
+    return App.open(settings, schema=schema)
 
 
 def _spec(settings: Settings, args: argparse.Namespace) -> WorkerSpec:
     from wanxiang.server import WorkerSpec
 
-    return WorkerSpec(
-        database_url=settings.resolved_database_url(),
-        storage_url=settings.resolved_storage_url(),
-        schema=args.database_schema,
-        lease_seconds=settings.lease_seconds,
-        log_level=logging.getLogger().level,
-    )
+    return WorkerSpec(settings=settings, schema=args.database_schema, log_level=logging.getLogger().level)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from wanxiang.server import CallbackThread, WorkerPool, build_app
+    from wanxiang.server import CallbackThread, WorkerPool
 
     credentials, generated = load_credentials(settings.data_dir)
     settings.credentials = credentials
     settings.read_only_ids = load_read_only_ids(settings.data_dir)
     if generated:
         print(generated, flush=True)
-    store, storage = _open(settings, args.database_schema)
-    app, _ = build_app(settings, store, storage)
+    app = _open(settings, args.database_schema)
     pool = WorkerPool(_spec(settings, args), settings.workers)
-    store.jobs.wake_hooks.append(pool.ring)
-    callbacks = CallbackThread(store, settings.allow_private_callbacks, args.callback_backoff)
+    app.store.jobs.wake_hooks.append(pool.ring)
+    callbacks = CallbackThread(app)
     pool.start()
     callbacks.start()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+    config = uvicorn.Config(app.http(), host=settings.host, port=settings.port, log_level="warning", access_log=False,
                             server_header=False)
     server = uvicorn.Server(config)
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
-                f"(database {store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
+                f"(database {app.store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
     try:
         _run_until_stopped(server, announce)
     finally:
         callbacks.shutdown()
         pool.shutdown()
-        store.close()
+        app.close()
     return 0
 
 
@@ -186,9 +177,9 @@ def _run_until_stopped(server: Any, announce: str) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from wanxiang.server import CallbackThread, WorkerPool
 
-    store, _ = _open(settings, args.database_schema)
+    app = _open(settings, args.database_schema)
     pool = WorkerPool(_spec(settings, args), settings.workers)
-    callbacks = CallbackThread(store, allow_private=args.allow_private_callbacks, backoff_seconds=args.callback_backoff)
+    callbacks = CallbackThread(app)
     pool.start()
     callbacks.start()
     stop = threading.Event()
@@ -199,7 +190,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         callbacks.shutdown()
         pool.shutdown()
-        store.close()
+        app.close()
     return 0
 
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
+from wanxiang.app import App
 from wanxiang.config import Settings
-from wanxiang.console.deps import ConsoleDeps
-from wanxiang.server import build_app
 from wanxiang.storage.registry import open_storage
 from wanxiang.store.store import Store
 
@@ -27,7 +26,7 @@ CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 @dataclass
 class ConsoleApp:
     client: Any  # starlette TestClient
-    deps: ConsoleDeps
+    deps: App
     store: Store
 
     def sign_in(self, pair: tuple[str, str] = ADMIN) -> None:
@@ -49,9 +48,8 @@ def console(tmp_path: Path) -> Iterator[ConsoleApp]:
     settings = Settings(data_dir=tmp_path, workers=2, credentials=dict([ADMIN, VIEWER]),
                         read_only_ids=frozenset({VIEWER[0]}))
     store = Store.open(f"sqlite:///{tmp_path / 'wanxiang.db'}")
-    app, services = build_app(settings, store, open_storage(f"local:{tmp_path / 'objects'}"))
-    deps = ConsoleDeps.from_services(services)
-    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+    deps = App.build(settings, store, open_storage(f"local:{tmp_path / 'objects'}"))
+    with TestClient(deps.http(), base_url="http://127.0.0.1:8080") as client:
         yield ConsoleApp(client, deps, store)
     store.close()
 

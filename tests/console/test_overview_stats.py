@@ -26,9 +26,9 @@ def pic_request(key: str) -> dict[str, object]:
 
 
 def finish(store: Store, job: Job, state: JobState, ago: timedelta) -> None:
-    claim = store.jobs.claim(times.now() - ago, 30)
+    claim = store.job_queue.claim(times.now() - ago, 30)
     assert claim is not None and claim.job.job_id == job.job_id
-    store.jobs.finish(job.job_id, claim.lease_token, times.now() - ago, state, "Boom" if state == JobState.FAILED else "Success", "", {})
+    store.job_queue.finish(job.job_id, claim.lease_token, times.now() - ago, state, "Boom" if state == JobState.FAILED else "Success", "", {})
 
 
 def test_overview_counts_work_in_flight_and_the_hour_by_slot(store: Store) -> None:

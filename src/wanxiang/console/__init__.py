@@ -1,23 +1,27 @@
 """The web console at ``/-/console/``: server-rendered pages over the same services as the API.
 
-``mount(app, deps)`` is the one registration point; everything else lives in this package.
+``mount(http_app, app)`` (called by ``App.http``) is the one registration point; everything else lives in this package.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from wanxiang.console.deps import ConsoleDeps
+if TYPE_CHECKING:
+    from wanxiang.app import App
+
 
 PREFIX = "/-/console"
 
 
-def mount(app: Starlette, deps: ConsoleDeps) -> None:
-    """Put the console in front of the API's catch-all route."""
+def mount(http: Starlette, app: App) -> None:
+    """Put the console, built on ``app``'s services, in front of the API's catch-all route."""
     from wanxiang.console.web import console_app
 
-    app.router.routes.insert(0, Mount(PREFIX, app=console_app(deps)))
+    http.router.routes.insert(0, Mount(PREFIX, app=console_app(app)))
 
 
 def stopping() -> None:
@@ -27,4 +31,4 @@ def stopping() -> None:
     STOPPING.set()
 
 
-__all__ = ["ConsoleDeps", "PREFIX", "mount", "stopping"]
+__all__ = ["PREFIX", "mount", "stopping"]

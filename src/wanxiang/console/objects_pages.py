@@ -20,7 +20,6 @@ from wanxiang.console.previews import image_type, is_inline_image, preview_objec
 from wanxiang.console.session import Session
 from wanxiang.console.web import Web
 from wanxiang.model.errors import CIError
-from wanxiang.services import pic_processing
 from wanxiang.services.context import BucketContext
 from wanxiang.services.workflows import UploadEvent
 from wanxiang.storage.base import DEFAULT_CONTENT_TYPE, InvalidBucketName, InvalidObjectKey
@@ -149,7 +148,7 @@ async def playground(web: Web, request: Request, session: Session) -> Response:
 
 def _try_rule(web: Web, ctx: BucketContext, key: str, rule: str) -> dict[str, Any]:
     started = time.perf_counter()
-    image = pic_processing.process_on_download(web.deps.storage, ctx, key, web.deps.styles.expand(ctx, rule))
+    image = web.deps.pic.on_download(ctx, key, rule)
     took_ms = (time.perf_counter() - started) * 1000
     return {
         "data_uri": f"data:{image.content_type};base64," + base64.b64encode(image.data).decode(),

@@ -4,15 +4,16 @@ and the text an AI job wrote."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wanxiang.console.deps import ConsoleDeps
 from wanxiang.model.errors import CIError
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import text
 from wanxiang.services.context import BucketContext
-from wanxiang.services.pic_processing import info_on_download
 from wanxiang.storage.base import ObjectMeta
+
+if TYPE_CHECKING:
+    from wanxiang.app import App
 
 # Served inline by the console (everything else downloads): raster images browsers decode safely.
 INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp"}
@@ -54,7 +55,7 @@ def sniff_image(head: bytes) -> str | None:
     return None
 
 
-def image_type(deps: ConsoleDeps, meta: ObjectMeta) -> str | None:
+def image_type(deps: App, meta: ObjectMeta) -> str | None:
     """The inline image type of an object: its Content-Type if that is one, else what its bytes are."""
     if is_inline_image(meta.content_type):
         return meta.content_type.split(";")[0].strip().lower()
@@ -62,7 +63,7 @@ def image_type(deps: ConsoleDeps, meta: ObjectMeta) -> str | None:
         return sniff_image(fh.read(16))
 
 
-def previews_for(deps: ConsoleDeps, ctx: BucketContext, job: Job) -> list[Preview]:
+def previews_for(deps: App, ctx: BucketContext, job: Job) -> list[Preview]:
     wanted: list[tuple[str, str, str]] = []
     if job.input_object:
         wanted.append(("Input", job.bucket_id, job.input_object))
@@ -85,7 +86,7 @@ def previews_for(deps: ConsoleDeps, ctx: BucketContext, job: Job) -> list[Previe
     return found
 
 
-def preview_object(deps: ConsoleDeps, bucket: str, key: str, role: str = "") -> Preview | None:
+def preview_object(deps: App, bucket: str, key: str, role: str = "") -> Preview | None:
     try:
         meta = deps.storage.head(bucket, key)
     except ValueError:  # a key or bucket the storage cannot hold: nothing to show
@@ -99,7 +100,7 @@ def preview_object(deps: ConsoleDeps, bucket: str, key: str, role: str = "") -> 
     width = height = snippet = ""
     if kind == "image":
         try:
-            info = info_on_download(deps.storage, BucketContext(bucket, deps.settings.region), key)
+            info = deps.pic.info(BucketContext(bucket, deps.settings.region), key)
             width, height = info.get("width", ""), info.get("height", "")
         except CIError:
             pass

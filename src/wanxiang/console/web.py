@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -22,11 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wanxiang.console import PREFIX, views
 from wanxiang.console.charts import bar_chart
-from wanxiang.console.deps import ConsoleDeps
 from wanxiang.console.session import COOKIE, LIFETIME_SECONDS, Session, SessionKeys, csrf_ok
 from wanxiang.model import times
 from wanxiang.model.errors import CIError
 from wanxiang.services.context import BucketContext
+
+if TYPE_CHECKING:
+    from wanxiang.app import App
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
 BUCKET = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,120}[a-z0-9])?$")
@@ -61,7 +63,7 @@ class SecurityHeaders:
 
 
 class Web:
-    def __init__(self, deps: ConsoleDeps) -> None:
+    def __init__(self, deps: App) -> None:
         self.deps = deps
         self.keys = SessionKeys(dict(deps.settings.credentials), deps.settings.read_only_ids)
         self.env = Environment(
@@ -171,7 +173,7 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == request.headers.get("host", "")
 
 
-def console_app(deps: ConsoleDeps) -> Starlette:
+def console_app(deps: App) -> Starlette:
     from wanxiang.console import admin_pages, jobs_pages, objects_pages
 
     web = Web(deps)
@@ -231,7 +233,7 @@ async def overview(web: Web, request: Request, session: Session) -> Response:
     return web.render(request, session, "overview.html", **data)
 
 
-def overview_data(deps: ConsoleDeps) -> dict[str, Any]:
+def overview_data(deps: App) -> dict[str, Any]:
     stats = deps.store.stats
     now = times.now()
     buckets = sorted(set(stats.buckets()) | set(deps.storage.list_buckets()[:200]))

@@ -29,7 +29,7 @@ from wanxiang.model.workflow import (
 from wanxiang.services.context import BucketContext
 from wanxiang.services.jobs import JobService
 from wanxiang.store.executions import ExecutionStart
-from wanxiang.store.jobs import PendingCallback
+from wanxiang.store.outbox import PendingCallback
 from wanxiang.store.store import Store
 from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.workflows import workflow_finish_payload

@@ -7,12 +7,14 @@ finish it.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from wanxiang.engines import catalog
 from wanxiang.engines.base import EngineJob
@@ -21,10 +23,11 @@ from wanxiang.model.errors import JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
 from wanxiang.storage.base import ObjectStorage
-from wanxiang.store.jobs import Claim
+from wanxiang.store.codec import dumps, from_us, to_us
+from wanxiang.store.queue import Claim
 from wanxiang.store.store import Store
 from wanxiang.worker.jobio import StorageJobIO
-from wanxiang.worker.notify import callback_target, task_finish_callbacks
+from wanxiang.worker.notify import task_finish_callbacks
 from wanxiang.worker.wake import Waiter
 
 log = logging.getLogger("wanxiang.worker")
@@ -65,7 +68,7 @@ class Worker:
         now = time.monotonic()
         if now - self._last_reap >= self.reap_every:
             self._last_reap = now
-            released = self.store.jobs.release_expired(times.now())
+            released = self.store.job_queue.release_expired(times.now())
             if released:
                 log.warning("released %d job(s) whose worker stopped renewing its lease", released)
         did_side_work = False
@@ -74,7 +77,7 @@ class Worker:
             for task in self.side_tasks:
                 did_side_work = task() or did_side_work
             self._side_busy = did_side_work
-        claim = self.store.jobs.claim(times.now(), self.lease_seconds)
+        claim = self.store.job_queue.claim(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
         self._run(claim)
@@ -89,7 +92,7 @@ class Worker:
         def heartbeat() -> None:
             interval = self.lease_seconds / 3
             while not done.wait(interval):
-                if not self.store.jobs.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
+                if not self.store.job_queue.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
                     lost.set()
                     return
 
@@ -113,15 +116,12 @@ class Worker:
             log.warning("job %s: lease lost while running; its new owner records the outcome", job.job_id)
         # Read at finish, not cached: a NotifyConfig change applies to the very next job.
         queue = self.store.queues.get(job.queue_id)
-        finished = self.store.jobs.finish(
-            job.job_id,
-            claim.lease_token,
-            times.now(),
-            state,
-            code,
-            message,
-            result,
-            callbacks=(lambda j: task_finish_callbacks(j, queue)) if callback_target(job, queue) else None,
+        end = times.now()
+        # The notifications are rendered here, from the job as finish will record it, so that the
+        # store only writes them (in the same transaction as the outcome).
+        callbacks = task_finish_callbacks(_finished(job, end, state, code, message, result), queue)
+        finished = self.store.job_queue.finish(
+            job.job_id, claim.lease_token, end, state, code, message, result, callbacks=callbacks
         )
         if finished is not None and self.on_finished is not None:
             self.on_finished(finished)
@@ -144,6 +144,21 @@ class Worker:
             return JobState.FAILED, "InternalError", f"The {job.tag} engine failed: {type(exc).__name__}: {exc}", {}
         return JobState.SUCCESS, "Success", "", result
 
+
+
+def _finished(job: Job, end: datetime, state: JobState, code: str, message: str, result: Tree) -> Job:
+    """``job`` as ``JobQueue.finish`` records it (the finish statement in store/queue.sql), in the
+    store's own forms: its times in whole microseconds, its result as JSON reads back."""
+    progress = 100 if state == JobState.SUCCESS else None
+    return replace(
+        job,
+        state=state,
+        code=code,
+        message=message,
+        result=json.loads(dumps(result)),
+        end_time=from_us(to_us(end)),
+        progress=progress,
+    )
 
 
 def _output_of(job: Job) -> dict[str, object]:
