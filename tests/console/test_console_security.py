@@ -64,6 +64,11 @@ def test_sign_in_takes_a_known_pair_and_sets_a_strict_http_only_cookie(console: 
     assert console.client.get("/-/console/").status_code == 200
 
 
+def test_the_console_path_without_its_slash_leads_to_the_console(console: ConsoleApp) -> None:
+    response = console.client.get("/-/console", follow_redirects=False)
+    assert response.status_code == 308 and response.headers["location"] == "/-/console/"
+
+
 def test_sign_in_never_redirects_off_the_console(console: ConsoleApp) -> None:
     response = console.client.post("/-/console/login?next=//evil.example/x",
                                    data={"secret_id": ADMIN[0], "secret_key": ADMIN[1]}, follow_redirects=False)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
 
 if TYPE_CHECKING:
     from wanxiang.app import App
@@ -21,7 +23,10 @@ def mount(http: Starlette, app: App) -> None:
     """Put the console, built on ``app``'s services, in front of the API's catch-all route."""
     from wanxiang.console.web import console_app
 
-    http.router.routes.insert(0, Mount(PREFIX, app=console_app(app)))
+    async def to_console(_: Request) -> Response:
+        return RedirectResponse(PREFIX + "/", status_code=308)
+
+    http.router.routes[0:0] = [Route(PREFIX, to_console, methods=["GET", "HEAD"]), Mount(PREFIX, app=console_app(app))]
 
 
 def stopping() -> None:
