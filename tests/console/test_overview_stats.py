@@ -40,8 +40,11 @@ def test_overview_counts_work_in_flight_and_the_hour_by_slot(store: Store) -> No
     jobs.submit(CTX, parse_submit_job(pic_request("c.png")))
     jobs.submit(CTX, parse_submit_job(pic_request("d.png")))
 
-    in_flight = {(c.tag, c.state): c.count for c in store.stats.in_flight() if c.bucket_id == BUCKET}
-    assert in_flight == {("PicProcess", "Submitted"): 2}
+    counts, capped = store.stats.in_flight()
+    assert {(c.tag, c.state): c.count for c in counts if c.bucket_id == BUCKET} == {("PicProcess", "Submitted"): 2}
+    assert not capped
+    one, capped = store.stats.in_flight(cap=1)
+    assert [(c.state, c.count) for c in one] == [("Submitted", 1)] and capped
     hour = {c.state: c.count for c in store.stats.created_since(BUCKET, times.now() - timedelta(hours=1))}
     assert hour == {"Success": 1, "Failed": 1, "Submitted": 2}
     slots = store.stats.finished_by_slot(BUCKET, times.now(), 12, timedelta(minutes=5))

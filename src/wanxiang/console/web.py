@@ -26,6 +26,7 @@ from wanxiang.console.session import COOKIE, LIFETIME_SECONDS, Session, SessionK
 from wanxiang.model import times
 from wanxiang.model.errors import CIError
 from wanxiang.services.context import BucketContext
+from wanxiang.store.stats import IN_FLIGHT_CAP
 
 if TYPE_CHECKING:
     from wanxiang.app import App
@@ -237,7 +238,7 @@ def overview_data(deps: App) -> dict[str, Any]:
     stats = deps.store.stats
     now = times.now()
     buckets = sorted(set(stats.buckets()) | set(deps.storage.list_buckets()[:200]))
-    in_flight = stats.in_flight()
+    in_flight, capped = stats.in_flight()
     rows: dict[tuple[str, str, str], dict[str, int]] = {}
     for c in in_flight:
         rows.setdefault((c.bucket_id, c.queue_id, c.tag), {})[c.state] = c.count
@@ -263,4 +264,6 @@ def overview_data(deps: App) -> dict[str, Any]:
         "workers": deps.settings.workers,
         "busy": running,
         "backlog": stats.outbox_backlog(),
+        "capped": capped,
+        "cap": IN_FLIGHT_CAP,
     }

@@ -1,8 +1,9 @@
 """What the console's overview counts, each bounded by the work in flight or by the last hour,
 never by the length of the job table.
 
-Submitted and Running counts walk the partial indexes the claim uses (their size is the
-backlog); the hour's outcomes walk ``ix_jobs_bucket_created`` from an hour ago.
+Submitted and Running counts walk the partial indexes the claim uses, up to a cap (a backlog
+larger than that shows as "at least"); the hour's outcomes walk ``ix_jobs_bucket_created`` from
+an hour ago.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from wanxiang.store.tx import read
 
 j = schema.jobs
 MAX_BUCKETS = 200
+IN_FLIGHT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,20 +57,24 @@ class StatsStore:
             rows = conn.execute(select(b.c.bucket_id).order_by(b.c.bucket_id).limit(MAX_BUCKETS)).all()
         return [r.bucket_id for r in rows]
 
-    def in_flight(self) -> list[StateCount]:
-        """Submitted and Running jobs by bucket, queue and tag."""
+    def in_flight(self, cap: int = IN_FLIGHT_CAP) -> tuple[list[StateCount], bool]:
+        """Submitted and Running jobs by bucket, queue and tag, counting at most ``cap`` of each
+        state (the page stays bounded under any backlog); True when a count reached the cap."""
         found: list[StateCount] = []
+        capped = False
         with read(self.engine) as conn:
             for state in (JobState.SUBMITTED, JobState.RUNNING):
                 # Literal, not bound: the partial index is used only when the condition visibly matches.
                 literal: ColumnElement[str] = literal_column(f"'{state.value}'")
+                some = select(j.c.bucket_id, j.c.queue_id, j.c.tag).where(j.c.state == literal).limit(cap).subquery()
                 query = (
-                    select(j.c.bucket_id, j.c.queue_id, j.c.tag, func.count())
-                    .where(j.c.state == literal)
-                    .group_by(j.c.bucket_id, j.c.queue_id, j.c.tag)
+                    select(some.c.bucket_id, some.c.queue_id, some.c.tag, func.count())
+                    .group_by(some.c.bucket_id, some.c.queue_id, some.c.tag)
                 )
-                found.extend(StateCount(b, q, t, state.value, int(n)) for b, q, t, n in conn.execute(query).all())
-        return found
+                counts = [StateCount(b, q, t, state.value, int(n)) for b, q, t, n in conn.execute(query).all()]
+                capped = capped or sum(c.count for c in counts) >= cap
+                found.extend(counts)
+        return found, capped
 
     def created_since(self, bucket_id: str, since: datetime) -> list[StateCount]:
         """Jobs of the bucket created since ``since``, by queue, tag and state."""
