@@ -49,9 +49,11 @@ def console(tmp_path: Path) -> Iterator[ConsoleApp]:
                         read_only_ids=frozenset({VIEWER[0]}))
     store = Store.open(f"sqlite:///{tmp_path / 'wanxiang.db'}")
     deps = App.build(settings, store, open_storage(f"local:{tmp_path / 'objects'}"))
-    with TestClient(deps.http(), base_url="http://127.0.0.1:8080") as client:
-        yield ConsoleApp(client, deps, store)
-    store.close()
+    try:
+        with TestClient(deps.http(), base_url="http://127.0.0.1:8080") as client:
+            yield ConsoleApp(client, deps, store)
+    finally:
+        deps.close()  # the image pool and the store
 
 
 def chromium_path() -> str | None:

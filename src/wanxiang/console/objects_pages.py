@@ -4,9 +4,11 @@ playground (an imageMogr2 rule tried on an object, saved as a style or a templat
 from __future__ import annotations
 
 import base64
+import os
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -25,6 +27,7 @@ from wanxiang.services.workflows import UploadEvent
 from wanxiang.storage.base import DEFAULT_CONTENT_TYPE, InvalidBucketName, InvalidObjectKey
 
 PAGE = 100
+MAX_INLINE_RESULT = 4 << 20  # a larger result is measured, not shown inline
 CHUNK = 1 << 16
 
 
@@ -150,14 +153,19 @@ def _try_rule(web: Web, ctx: BucketContext, key: str, rule: str) -> dict[str, An
     started = time.perf_counter()
     image = web.deps.pic.on_download(ctx, key, rule)
     took_ms = (time.perf_counter() - started) * 1000
+    try:
+        shown = is_inline_image(image.content_type) and image.size <= MAX_INLINE_RESULT
+        data = Path(image.path).read_bytes() if shown else b""
+    finally:
+        os.unlink(image.path)
     return {
-        "data_uri": f"data:{image.content_type};base64," + base64.b64encode(image.data).decode(),
-        "size": len(image.data),
+        "data_uri": f"data:{image.content_type};base64," + base64.b64encode(data).decode() if shown else "",
+        "size": image.size,
         "width": image.width,
         "height": image.height,
         "format": image.format,
         "took_ms": took_ms,
-        "inline": is_inline_image(image.content_type),
+        "inline": shown,
     }
 
 
