@@ -174,3 +174,19 @@ def test_a_bad_bucket_name_is_a_clear_400(console: ConsoleApp, bad: str) -> None
     console.sign_in()
     response = console.client.get(f"/-/console/b/{bad}/jobs")
     assert response.status_code in (400, 404) and "Traceback" not in response.text
+
+
+def test_a_form_without_its_length_is_refused_before_it_is_read(console: ConsoleApp) -> None:
+    console.sign_in()
+    token = console.csrf()
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield f"csrf={token}&state=Paused".encode()
+
+    response = console.client.post(f"/-/console/b/{BUCKET}/queues/picqueue/{PIC_QUEUE}", content=chunks(),
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 411
+    assert pic_queue_state(console) == QueueState.ACTIVE
+    login = console.client.post("/-/console/login", content=chunks(),
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert login.status_code == 411 and "Content-Length" in login.text

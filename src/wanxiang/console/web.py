@@ -127,7 +127,10 @@ class Web:
         cached = request.scope.get("wanxiang.form")
         if cached is None:
             declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.deps.settings.max_object_bytes:
+            # Browsers always say how long a form is; without that an upload could fill the disk.
+            if not declared.isdigit():
+                raise CIError(411, "MissingContentLength", "A form must be sent with its Content-Length.")
+            if int(declared) > self.deps.settings.max_object_bytes:
                 raise CIError(400, "EntityTooLarge", "The form is too large.")
             form = await request.form(max_files=1, max_fields=500)
             cached = {"_multi": form}
@@ -205,8 +208,12 @@ async def login(web: Web, request: Request) -> Response:
         return web.render(request, None, "login.html", next=target, error="")
     if not same_origin(request):
         return HTMLResponse("Cross-origin request refused.", status_code=403)
-    form = await web.form(request)
-    await close_form(request)
+    try:
+        form = await web.form(request)
+    except CIError as error:
+        return web.render(request, None, "error.html", status=error.status, error=error)
+    finally:
+        await close_form(request)
     cookie = web.keys.sign_in(str(form.get("secret_id", "")).strip(), str(form.get("secret_key", "")).strip(), time.time())
     if cookie is None:
         return web.render(request, None, "login.html", status=401, next=target,
