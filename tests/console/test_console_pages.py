@@ -135,3 +135,17 @@ def test_an_ai_jobs_words_show_on_its_detail_page(console: ConsoleApp) -> None:
     words = page[page.index('id="words"'):]
     assert "北京" in words and "/ns" in words and "腾讯" in words
     assert "张三在北京的腾讯公司工作" in page  # the input, previewed as text
+
+
+def test_an_object_is_deleted_from_its_folder_and_downloads_as_stored(console: ConsoleApp) -> None:
+    console.sign_in()
+    console.deps.storage.create_bucket(BUCKET)
+    console.deps.storage.put(BUCKET, "docs/report.pdf", b"%PDF-1.4 not really", content_type="application/pdf")
+    download = console.client.get(f"/-/console/b/{BUCKET}/raw", params={"key": "docs/report.pdf", "download": "1"})
+    assert download.content == b"%PDF-1.4 not really"
+    assert download.headers["content-disposition"] == "attachment; filename*=UTF-8''report.pdf"
+    token = console.csrf()
+    gone = console.client.post(f"/-/console/b/{BUCKET}/objects",
+                               data={"csrf": token, "op": "delete", "key": "docs/report.pdf", "prefix": "docs/"})
+    assert "Deleted docs/report.pdf." in gone.text and gone.url.params["prefix"] == "docs/"
+    assert console.deps.storage.head(BUCKET, "docs/report.pdf") is None
