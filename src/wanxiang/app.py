@@ -14,6 +14,7 @@ from typing import Literal
 
 from starlette.applications import Starlette
 
+from wanxiang import console
 from wanxiang.api import batch_routes, ci_routes, object_routes, refusals, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
@@ -108,7 +109,9 @@ class App:
         workflow_routes.register(router, self)
         refusals.register(router)  # CI features not implemented: 501, before objects could answer
         object_routes.register(router, self)  # with styles, image processing and workflow triggers
-        return create_app(self.settings, router, readiness, lambda: queue_depth(self.store))
+        http = create_app(self.settings, router, readiness, lambda: queue_depth(self.store))
+        console.mount(http, self)  # the web console at /-/console/
+        return http
 
     # -- the worker side --------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wanxiang.config import ConfigError, Settings, load_credentials
+from wanxiang.config import ConfigError, Settings, load_credentials, load_read_only_ids
 from wanxiang.ops import startup
 from wanxiang.ops.lifecycle import Stopper
 from wanxiang.ops.logs import add_secrets, configure
@@ -134,6 +134,7 @@ def _serve_on(listener: object, settings: Settings, values: Values, stopper: Sto
 
     credentials, note = load_credentials(settings.data_dir)
     settings.credentials = credentials
+    settings.read_only_ids = load_read_only_ids(settings.data_dir)
     add_secrets(credentials.values())
     if note:
         print(note, flush=True)
@@ -193,16 +194,22 @@ def _uvicorn_server(config: object) -> object:
     return Server(config)  # type: ignore[arg-type]
 
 
-def _run_until_stopped(server: object, listener: object, announce: str) -> None:
+def _run_until_stopped(server: Any, listener: object, announce: str) -> None:
     """Run uvicorn on the socket bound at start; say we are listening once it serves."""
     import asyncio
 
+    from wanxiang import console
+
     async def main() -> None:
-        serving = asyncio.create_task(server.serve(sockets=[listener]))  # type: ignore[attr-defined]
-        while not server.started and not serving.done():  # type: ignore[attr-defined]
+        serving = asyncio.create_task(server.serve(sockets=[listener]))
+        while not server.started and not serving.done():
             await asyncio.sleep(0.02)
-        if server.started:  # type: ignore[attr-defined]
+        if server.started:
             print(announce, flush=True)
+        while not serving.done():
+            if server.should_exit:  # a signal arrived: let the console's live streams end
+                console.stopping()
+            await asyncio.sleep(0.1)
         await serving
 
     asyncio.run(main())
