@@ -116,8 +116,9 @@ def test_a_keys_file_line_with_readonly_is_a_read_only_key(tmp_path: Path, monke
     monkeypatch.setenv("WANXIANG_KEYS_FILE", str(keys))
     for name in ("WANXIANG_SECRET_ID", "WANXIANG_SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
-    pairs, generated = load_credentials(tmp_path)
-    assert pairs == {"AKIDadmin": "adminkey", "AKIDviewer": "viewerkey"} and generated is None
+    pairs, note = load_credentials(tmp_path)
+    assert pairs == {"AKIDadmin": "adminkey", "AKIDviewer": "viewerkey"}
+    assert note is not None and str(keys) in note and "viewerkey" not in note  # where, never the secret
     assert load_read_only_ids(tmp_path) == frozenset({"AKIDviewer"})
     assert os.environ["WANXIANG_KEYS_FILE"] == str(keys)
 
