@@ -15,7 +15,7 @@ from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import parse_list_common
 from wanxiang.services.styles import StyleService, expand_styles
-from wanxiang.store.jobs import JobFilter
+from wanxiang.store.jobs import JobFilter, QueueFull
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 
@@ -40,7 +40,15 @@ class JobService:
     def submit(self, ctx: BucketContext, request: Tree, *, path_family: str = "jobs") -> list[Job]:
         self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
         jobs = self.build(ctx, request, path_family=path_family)
-        self.store.jobs.insert(jobs)
+        try:
+            self.store.jobs.insert(jobs, bounded=True)
+        except QueueFull as full:
+            raise CIError(
+                400,
+                "InvalidRequest",
+                f"The queue {full.queue_id} already holds {full.cap} Submitted jobs, its MaxSize; "
+                "submit again when some have started, or raise MaxSize.",
+            ) from None
         return jobs
 
     def build(self, ctx: BucketContext, request: Tree, *, path_family: str = "jobs") -> list[Job]:
@@ -165,7 +173,7 @@ class JobService:
                 400,
                 "InvalidRequest",
                 f"The job {job_id} is {outcome.state.value if outcome.state else 'unknown'}; "
-                "only Submitted jobs can be canceled.",
+                "only Submitted and Running jobs can be canceled.",
             )
 
 

@@ -10,7 +10,7 @@ from wanxiang.callbacks.policy import check_url_shape, is_private_literal
 from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.job import QueueFamily
-from wanxiang.model.queue import Queue, QueueState
+from wanxiang.model.queue import LIMIT_RANGE, Queue, QueueState
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import page_params
@@ -58,7 +58,16 @@ class QueueService:
         if state is not None and state not in (QueueState.ACTIVE, QueueState.PAUSED):
             raise invalid_argument(f"State must be Active or Paused, not {state!r}.")
         notify = self._notify(child(request, "NotifyConfig"))
-        updated = self.store.queues.update(queue_id, self.clock(), name=name, state=state, notify_config=notify)
+        limits = {field: _limit(request, field) for field in LIMIT_RANGE}
+        updated = self.store.queues.update(
+            queue_id,
+            self.clock(),
+            name=name,
+            state=state,
+            notify_config=notify,
+            max_size=limits["MaxSize"],
+            max_concurrent=limits["MaxConcurrent"],
+        )
         assert updated is not None
         return updated
 
@@ -85,3 +94,13 @@ class QueueService:
         elif config.get("State") == "On":
             raise invalid_argument("NotifyConfig.Url is required when NotifyConfig.State is On.")
         return config
+
+
+def _limit(request: Tree, field: str) -> int | None:
+    raw = text(request, field).strip()
+    if not raw:
+        return None
+    low, high = LIMIT_RANGE[field]
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise invalid_argument(f"{field} must be a whole number from {low} to {high}, not {raw!r}.")
+    return int(raw)

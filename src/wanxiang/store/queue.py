@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +39,56 @@ def notify(conn: Connection) -> None:
         conn.execute(_NOTIFY)
 
 
-def load_queries(*, skip_locked: bool) -> dict[str, str]:
-    """The named statements of ``queue.sql``, with the claim also narrowed by Tag (``claim_tagged``)."""
+def load_queries(dialect: str) -> dict[str, str]:
+    """The named statements of ``queue.sql`` for ``dialect`` (a ``<name>@<dialect>`` block replaces
+    ``<name>``), with the claim also narrowed by Tag (``claim_tagged``)."""
     named: dict[str, str] = {}
+    variants: dict[str, str] = {}
     for block in re.split(r"^-- name: ", QUERIES.read_text(), flags=re.MULTILINE)[1:]:
         name, _, body = block.partition("\n")
         sql = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--")).strip()
-        named[name.strip()] = sql
-    lock = "FOR UPDATE OF jobs SKIP LOCKED" if skip_locked else ""
+        base, _, only = name.strip().partition("@")
+        if not only:
+            named[base] = sql
+        elif only == dialect:
+            variants[base] = sql
+    named.update(variants)
     claim = named.pop("claim")
-    named["claim"] = claim.format(tag_filter="", skip_locked=lock)
-    named["claim_tagged"] = claim.format(tag_filter="AND jobs.tag IN :tags", skip_locked=lock)
+    named["claim"] = claim.format(tag_filter="")
+    named["claim_tagged"] = claim.format(tag_filter="AND jobs.tag IN :tags")
     return named
+
+
+def recount(conn: Connection, queue_id: str | None = None) -> None:
+    """Set the Running count of capped queues (one, or all) from their jobs, in the caller's
+    transaction: after a lease rescue, and when a user sets a cap."""
+    statements = _statements(conn.dialect.name)
+    params = {"queue_id": queue_id}
+    conn.execute(statements["lock_capped"], params).all()
+    conn.execute(statements["recount"], params)
+
+
+_STATEMENTS: dict[str, dict[str, TextClause]] = {}
+
+
+def _statements(dialect: str) -> dict[str, TextClause]:
+    # Built once per dialect: the worker path runs these thousands of times a second.
+    if dialect not in _STATEMENTS:
+        built = {name: text(sql) for name, sql in load_queries(dialect).items()}
+        built["claim_tagged"] = built["claim_tagged"].bindparams(bindparam("tags", expanding=True))
+        _STATEMENTS[dialect] = built
+    return _STATEMENTS[dialect]
+
+
+CANCELED = "The job was canceled."
+
+
+class Lease(Enum):
+    """What a renewal found."""
+
+    HELD = "held"
+    LOST = "lost"  # the lease lapsed and another worker may own the job now
+    CANCEL_REQUESTED = "cancel"  # still held, and a user asked the job to stop
 
 
 @dataclass(frozen=True)
@@ -66,9 +105,7 @@ class JobQueue:
 
     def __post_init__(self) -> None:
         self._sqlite = is_sqlite(self.engine)
-        # Built once: the worker path runs these thousands of times a second.
-        self._sql = {name: text(sql) for name, sql in load_queries(skip_locked=not self._sqlite).items()}
-        self._sql["claim_tagged"] = self._sql["claim_tagged"].bindparams(bindparam("tags", expanding=True))
+        self._sql = _statements(self.engine.dialect.name)
 
     def _single(self) -> Any:
         """A connection for one self-contained statement: autocommit on PostgreSQL (no BEGIN and
@@ -78,7 +115,8 @@ class JobQueue:
         return _Autocommit(self.engine)
 
     def claim(self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None) -> Claim | None:
-        """Take the best Submitted job of an Active queue: one statement, one round trip."""
+        """Take the best Submitted job of an Active queue with a free slot: one statement, one
+        round trip (on SQLite a second, in-process, when the queue has a cap)."""
         token = uuid.uuid4().hex
         now_us = to_us(now)
         params: dict[str, Any] = {"token": token, "expires": now_us + int(lease_seconds * 1_000_000), "now": now_us}
@@ -88,9 +126,13 @@ class JobQueue:
             params["tags"] = list(tags)
         with self._single() as conn:
             row = conn.execute(statement, params).first()
+            if row is not None and self._sqlite:
+                conn.execute(self._sql["take_slot"], {"queue_id": row.queue_id})
         return Claim(row_to_job(row), token) if row else None
 
-    def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> bool:
+    def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> Lease:
+        """Extend the lease; the answer says whether it is still held and whether a user asked
+        the job to stop."""
         params = {
             "job_id": job_id,
             "token": token,
@@ -98,7 +140,10 @@ class JobQueue:
             "progress": progress,
         }
         with self._single() as conn:
-            return bool(conn.execute(self._sql["renew"], params).rowcount)
+            row = conn.execute(self._sql["renew"], params).first()
+        if row is None:
+            return Lease.LOST
+        return Lease.CANCEL_REQUESTED if row.cancel_us is not None else Lease.HELD
 
     def finish(
         self,
@@ -115,7 +160,7 @@ class JobQueue:
 
         ``callbacks`` are the notifications the finished job owes, prepared by the caller; they go
         into the outbox in the same transaction as the outcome, so a finished job never misses its
-        callback. Without them this is one statement."""
+        callback. Without them this is one statement on PostgreSQL."""
         now_us = to_us(now)
         params = {
             "job_id": job_id,
@@ -127,29 +172,32 @@ class JobQueue:
             "end": now_us,
             "progress": 100 if state == JobState.SUCCESS else None,
         }
-        if not callbacks:
-            with self._single() as conn:
-                row = conn.execute(self._sql["finish"], params).first()
-            return row_to_job(row) if row else None
-        with write(self.engine) as conn:
+        with self._single() if not callbacks else write(self.engine) as conn:
             row = conn.execute(self._sql["finish"], params).first()
             if row is None:
                 return None
+            if self._sqlite:
+                conn.execute(self._sql["free_slot"], {"queue_id": row.queue_id})
             outbox.enqueue(conn, job_id, callbacks, now_us)
             return row_to_job(row)
 
     def release_expired(self, now: datetime, max_attempts: int = 5) -> int:
-        """Give jobs whose worker stopped renewing back to the queue (or fail them after too many tries)."""
+        """Give jobs whose worker stopped renewing back to the queue (or fail them after too many
+        tries, or end them Cancel when a user asked them to stop)."""
         now_us = to_us(now)
         lost = f"The job's worker stopped {max_attempts} times while running it; giving up."
         with write(self.engine) as conn:
+            canceled = conn.execute(self._sql["cancel_lost"], {"now": now_us, "message": CANCELED}).rowcount
             failed = conn.execute(
                 self._sql["fail_lost"], {"now": now_us, "max_attempts": max_attempts, "message": lost}
             ).rowcount
             again = conn.execute(self._sql["release"], {"now": now_us}).rowcount
+            changed = int(canceled or 0) + int(failed or 0) + int(again or 0)
+            if changed:
+                recount(conn)
             if again:
                 notify(conn)
-        return int(failed or 0) + int(again or 0)
+        return changed
 
 
 class _Autocommit:

@@ -29,6 +29,10 @@ queues = Table(
     Column("notify_config", Text, nullable=False, default="{}"),
     Column("max_size", Integer, nullable=False, default=10000),
     Column("max_concurrent", Integer, nullable=False, default=10),
+    # The limits a user set (NULL: not enforced) and the Running count they are enforced with.
+    Column("concurrent_cap", Integer),
+    Column("size_cap", Integer),
+    Column("running", Integer, nullable=False, default=0, server_default="0"),
     Column("create_us", BigInteger, nullable=False),
     Column("update_us", BigInteger, nullable=False),
     Index("ix_queues_bucket_family", "bucket_id", "family"),
@@ -60,6 +64,7 @@ jobs = Table(
     Column("lease_owner", String(64)),
     Column("lease_expires_us", BigInteger),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("cancel_us", BigInteger),  # when a user asked a Running job to stop
     Index("ix_jobs_bucket_tag", "bucket_id", "tag", "seq"),
     Index("ix_jobs_bucket_tag_state", "bucket_id", "tag", "state", "seq"),
     Index("ix_jobs_bucket_queue", "bucket_id", "queue_id", "seq"),
@@ -72,6 +77,12 @@ jobs = Table(
         "ix_jobs_submitted",
         text("job_level DESC"),
         "seq",
+        postgresql_where=text("state = 'Submitted'"),
+        sqlite_where=text("state = 'Submitted'"),
+    ),
+    Index(
+        "ix_jobs_submitted_queue",
+        "queue_id",
         postgresql_where=text("state = 'Submitted'"),
         sqlite_where=text("state = 'Submitted'"),
     ),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from wanxiang.engines.base import StoredObject
-from wanxiang.model.errors import JobFailure
+from wanxiang.model.errors import JobCancelled, JobFailure
 from wanxiang.model.tree import text
 from wanxiang.storage.base import InvalidObjectKey, NoSuchKey, ObjectStorage
 
@@ -27,6 +28,7 @@ class StorageJobIO:
         input_key: str,
         output: dict[str, object],
         report_progress: Callable[[int], None],
+        cancelled: threading.Event | None = None,
     ) -> None:
         self.storage = storage
         self.bucket_id = bucket_id
@@ -37,6 +39,10 @@ class StorageJobIO:
         self._report = report_progress
         self._last_report = 0.0
         self._temp: Path | None = None
+        # Set by the lease heartbeat when a user asks the job to stop; the engine meets it at its
+        # next progress call or write.
+        self.cancelled = cancelled or threading.Event()
+        self.written: list[tuple[str, str]] = []
 
     def input_path(self) -> Path:
         try:
@@ -60,11 +66,13 @@ class StorageJobIO:
             raise JobFailure("InputObjectNotExist", f"The object {key!r} does not exist.") from exc
 
     def write_object(self, key: str, data: bytes | Path, content_type: str, bucket: str | None = None) -> StoredObject:
+        self._check_cancelled()
         target = bucket or self.output_bucket
         try:
             meta = self.storage.put(target, key, data, content_type=content_type)
         except InvalidObjectKey as exc:
             raise JobFailure("InvalidOutput", f"The output object key {key!r} is not valid: {exc}") from exc
+        self.written.append((target, key))
         region = self.output_region if target == self.output_bucket else self.region
         return StoredObject(target, key, meta.etag, meta.size, location(target, region, key))
 
@@ -74,10 +82,21 @@ class StorageJobIO:
         return self._temp
 
     def progress(self, percent: int) -> None:
+        self._check_cancelled()
         now = time.monotonic()
         if now - self._last_report >= 1.0:
             self._last_report = now
             self._report(max(0, min(100, int(percent))))
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelled()
+
+    def discard_outputs(self) -> None:
+        """Delete what a cancelled job stored before it stopped: a cancelled job leaves no output."""
+        for bucket, key in self.written:
+            self.storage.delete(bucket, key)
+        self.written.clear()
 
     def close(self) -> None:
         if self._temp is not None:

@@ -19,18 +19,20 @@ from datetime import datetime
 from wanxiang.engines import registry
 from wanxiang.engines.base import EngineJob
 from wanxiang.model import times
-from wanxiang.model.errors import JobFailure
+from wanxiang.model.errors import JobCancelled, JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.codec import dumps, from_us, to_us
-from wanxiang.store.queue import Claim
+from wanxiang.store.queue import Claim, Lease
 from wanxiang.store.store import Store
 from wanxiang.worker.jobio import StorageJobIO
 from wanxiang.worker.notify import task_finish_callbacks
 from wanxiang.worker.wake import Waiter
 
 log = logging.getLogger("wanxiang.worker")
+
+CANCELED_WHILE_RUNNING = "The job was canceled while running; it stored no output."
 
 
 @dataclass
@@ -86,15 +88,21 @@ class Worker:
     def _run(self, claim: Claim) -> None:
         job = claim.job
         lost = threading.Event()
+        cancelled = threading.Event()
         done = threading.Event()
         progress: list[int | None] = [None]
 
         def heartbeat() -> None:
             interval = self.lease_seconds / 3
             while not done.wait(interval):
-                if not self.store.job_queue.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
+                lease = self.store.job_queue.renew(
+                    job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]
+                )
+                if lease is Lease.LOST:
                     lost.set()
                     return
+                if lease is Lease.CANCEL_REQUESTED:
+                    cancelled.set()  # the engine stops at its next step; keep the lease meanwhile
 
         beat = threading.Thread(target=heartbeat, name=f"lease-{job.job_id}", daemon=True)
         beat.start()
@@ -105,9 +113,12 @@ class Worker:
             job.input_object,
             _output_of(job),
             lambda pct: progress.__setitem__(0, pct),
+            cancelled,
         )
         try:
             state, code, message, result = self._execute(job, io)
+            if state == JobState.CANCEL:
+                io.discard_outputs()
         finally:
             done.set()
             beat.join()
@@ -135,6 +146,8 @@ class Worker:
         engine_job = EngineJob(job.job_id, job.tag, job.bucket_id, job.region, dict(job.input), operation)
         try:
             result = engine.run(engine_job, io)
+        except JobCancelled:
+            return JobState.CANCEL, "Cancel", CANCELED_WHILE_RUNNING, {}
         except JobFailure as failure:
             return JobState.FAILED, failure.code, failure.message, {}
         except MemoryError:
