@@ -18,6 +18,7 @@ from wanxiang.api import batch_routes, ci_routes, object_routes, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
+from wanxiang.callbacks.mq import MqPublisher
 from wanxiang.config import Settings
 from wanxiang.services.batches import BatchService
 from wanxiang.services.jobs import JobService
@@ -126,6 +127,7 @@ class App:
         """Delivery of the callback outbox, with the server's policy for private addresses."""
         return Deliverer(
             self.store.callbacks,
+            mq=MqPublisher(self.settings.mq_url) if self.settings.mq_url else None,
             allow_private=self.settings.allow_private_callbacks,
             backoff_seconds=self.settings.callback_backoff_seconds,
         )

@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="let callbacks reach private/loopback addresses",
         )
         command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
+        command.add_argument(
+            "--mq-url",
+            default=os.environ.get("WANXIANG_MQ_URL", ""),
+            help="RabbitMQ broker (amqp://user:pass@host:5672/vhost) for CallBackType/NotifyConfig Type TDMQ",
+        )
     sub.add_parser("doctor", help="report which engines, models and language pairs are available")
     return parser
 
@@ -75,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         return _doctor()
     settings = _settings(args)
+    if settings.mq_url and not settings.mq_url.startswith(("amqp://", "amqps://")):
+        print(f"--mq-url must be an amqp:// or amqps:// URL, not {settings.mq_url!r}", file=sys.stderr)
+        return 2
     try:
         if args.command == "serve":
             return _serve(args, settings)
@@ -95,6 +103,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         lease_seconds=args.lease_seconds,
         allow_private_callbacks=args.allow_private_callbacks,
         callback_backoff_seconds=args.callback_backoff,
+        mq_url=args.mq_url,
     )
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
