@@ -59,9 +59,9 @@ class App:
         # A worker submits only what the API already accepted (batch children, workflow steps),
         # whose callback URLs were checked then with the server's policy: it does not check again.
         allow_private = settings.allow_private_callbacks or side == "worker"
-        jobs = JobService(store, allow_private_callbacks=allow_private)
-        planner = RunPlanner(store, jobs)
         styles = StyleService(store)
+        jobs = JobService(store, allow_private_callbacks=allow_private, styles=styles)
+        planner = RunPlanner(store, jobs)
         return cls(
             settings=settings,
             side=side,

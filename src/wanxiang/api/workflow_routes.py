@@ -18,6 +18,7 @@ from wanxiang.model.errors import invalid_argument
 from wanxiang.model.tree import Tree
 from wanxiang.model.workflow import WorkflowState
 from wanxiang.services.workflows import WorkflowService
+from wanxiang.wire.page import numbered_page_tree
 from wanxiang.wire.workflows import execution_item, execution_tree, workflow_tree
 from wanxiang.wire.xml import parse_request
 
@@ -64,13 +65,10 @@ def _put(workflows: WorkflowService, body: Callable[[ApiRequest], Tree]) -> Hand
 
 def _describe(workflows: WorkflowService) -> Handler:
     def handler(req: ApiRequest) -> Response:
-        found, total, number, size, missing = workflows.describe(req.ctx, req.params)
-        tree: Tree = {"TotalCount": str(total), "PageNumber": str(number), "PageSize": str(size)}
-        if found:
-            tree["MediaWorkflowList"] = [workflow_tree(w) for w in found]
-        if missing:
-            tree["NonExistIDs"] = missing
-        return xml_response(tree, request_id=req.request_id)
+        page = workflows.describe(req.ctx, req.params)
+        return xml_response(
+            numbered_page_tree(page, "MediaWorkflowList", "NonExistIDs", workflow_tree), request_id=req.request_id
+        )
 
     return handler
 
@@ -86,8 +84,8 @@ def _delete(workflows: WorkflowService) -> Handler:
 
 def _list_executions(workflows: WorkflowService) -> Handler:
     def handler(req: ApiRequest) -> Response:
-        runs, token = workflows.list_executions(req.ctx, req.params)
-        return page_response("WorkflowExecutionList", [execution_item(r) for r in runs], token, request_id=req.request_id)
+        page = workflows.list_executions(req.ctx, req.params)
+        return page_response("WorkflowExecutionList", page, execution_item, request_id=req.request_id)
 
     return handler
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from wanxiang.engines import registry
+from wanxiang.engines import catalog
 from wanxiang.engines.base import EngineJob
 from wanxiang.model import times
 from wanxiang.model.errors import JobCancelled, JobFailure
@@ -138,7 +138,7 @@ class Worker:
             self.on_finished(finished)
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
-        engine = registry.get(job.tag)
+        engine = catalog.engine(job.tag)
         if engine is None:
             return JobState.FAILED, "UnsupportedTag", f"No engine is installed for Tag {job.tag}.", {}
         operation = dict(job.operation)

@@ -93,9 +93,14 @@ def process_image(
     *,
     read_object: ReadObject | None = None,
     limits: PixelLimits = DEFAULT_LIMITS,
+    parsed: Sequence[Operation] | None = None,
 ) -> ProcessedImage:
-    """Apply ``rule`` to the image ``data``; raise JobFailure(code, message) when it cannot."""
-    return process_operations(data, _parse(rule), read_object=read_object, limits=limits)
+    """Apply ``rule`` to the image ``data``; raise JobFailure(code, message) when it cannot.
+
+    ``parsed``, when given, is ``rule`` already parsed (a job's plan), so it is not parsed again.
+    """
+    operations = _parse(rule) if parsed is None else list(parsed)
+    return process_operations(data, operations, read_object=read_object, limits=limits)
 
 
 def process_operations(
@@ -106,13 +111,12 @@ def process_operations(
     limits: PixelLimits = DEFAULT_LIMITS,
 ) -> ProcessedImage:
     """Apply a parsed rule (its styles expanded) to the image bytes in hand."""
-    if any(isinstance(op, Style) for op in operations):
-        raise JobFailure("InvalidArgument", "styles are not supported")
+    operations = _without_styles(list(operations))
     ignore_error = any(isinstance(op, IgnoreError) for op in operations)
     source = probe(data)
     try:
         check_limits(source, limits)
-        return _process(data, source, list(operations), _Context(source, limits, read_object))
+        return _process(data, source, operations, _Context(source, limits, read_object))
     except JobFailure as failure:
         if ignore_error and failure.code in _IGNORABLE:
             return _original(data, source)
@@ -126,6 +130,12 @@ def _parse(rule: str) -> list[Operation]:
         return parse_rule(rule)
     except RuleError as error:
         raise JobFailure("InvalidArgument", error.message) from None
+
+
+def _without_styles(operations: list[Operation]) -> list[Operation]:
+    if any(isinstance(op, Style) for op in operations):
+        raise JobFailure("InvalidArgument", "styles are not supported")
+    return operations
 
 
 def _process(data: bytes, source: SourceInfo, operations: list[Operation], ctx: _Context) -> ProcessedImage:
