@@ -57,10 +57,11 @@ class App:
     @classmethod
     def build(cls, settings: Settings, store: Store, storage: ObjectStorage, *, side: Side = "api") -> App:
         # A worker submits only what the API already accepted (batch children, workflow steps),
-        # whose callback URLs were checked then with the server's policy: it does not check again.
+        # whose callbacks were checked then with the server's policy: it does not check again.
         allow_private = settings.allow_private_callbacks or side == "worker"
+        mq = bool(settings.mq_url) or side == "worker"
         styles = StyleService(store)
-        jobs = JobService(store, allow_private_callbacks=allow_private, styles=styles)
+        jobs = JobService(store, allow_private_callbacks=allow_private, mq_callbacks=mq, styles=styles)
         planner = RunPlanner(store, jobs)
         return cls(
             settings=settings,
@@ -68,12 +69,12 @@ class App:
             store=store,
             storage=storage,
             jobs=jobs,
-            queues=QueueService(store, allow_private_callbacks=allow_private),
+            queues=QueueService(store, allow_private_callbacks=allow_private, mq_callbacks=mq),
             templates=TemplateService(store),
             styles=styles,
             planner=planner,
-            batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private),
-            workflows=WorkflowService(store, planner),
+            batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private, mq_callbacks=mq),
+            workflows=WorkflowService(store, planner, mq_callbacks=mq),
             pic=PicProcessing(storage, styles),
         )
 

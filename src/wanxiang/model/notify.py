@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree, text
 
 TDMQ_SCHEME = "tdmq"
@@ -56,7 +57,8 @@ def mq_name_problem(name: str) -> str | None:
 
 def mq_target_of(config: Tree) -> MqTarget:
     """The MQ target of a checked NotifyConfig or CallBackMqConfig tree (MqMode defaults to Queue)."""
-    return MqTarget(text(config, "MqRegion").strip(), text(config, "MqMode").strip() or "Queue", text(config, "MqName").strip())
+    mode = text(config, "MqMode").strip() or "Queue"
+    return MqTarget(text(config, "MqRegion").strip(), mode, text(config, "MqName").strip())
 
 
 def notify_target(config: Tree) -> str:
@@ -65,3 +67,29 @@ def notify_target(config: Tree) -> str:
     if text(config, "Type").strip() == "TDMQ":
         return mq_target_of(config).url() if text(config, "MqName").strip() else ""
     return text(config, "Url").strip()
+
+
+MAX_MQ_REGION = 64
+
+
+def parse_mq_config(config: Tree | None, field: str) -> MqTarget:
+    """The MQ target of a CallBackMqConfig or a TDMQ NotifyConfig, its shape checked; the error
+    names ``field``."""
+    config = config or {}
+    mode = text(config, "MqMode").strip() or "Queue"
+    if mode not in MQ_MODES:
+        raise invalid_argument(f"{field}.MqMode must be Queue or Topic, not {mode!r}.")
+    name = text(config, "MqName").strip()
+    problem = mq_name_problem(name)
+    if problem:
+        raise invalid_argument(f"{field}.MqName {problem}.")
+    region = text(config, "MqRegion").strip()
+    if len(region) > MAX_MQ_REGION or any(not (ch.isalnum() or ch in "-_") for ch in region):
+        raise invalid_argument(f"{field}.MqRegion must be a region name (letters, digits, - and _), not {region!r}.")
+    return MqTarget(region, mode, name)
+
+
+def mq_unavailable(field: str) -> CIError:
+    return invalid_argument(
+        f"{field} TDMQ needs a message broker: start the server with {MQ_URL_FLAG} (RabbitMQ), or use Url."
+    )

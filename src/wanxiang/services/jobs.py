@@ -30,6 +30,7 @@ MAX_PAGE = 100
 class JobService:
     store: Store
     allow_private_callbacks: bool = False
+    mq_callbacks: bool = False  # a broker is configured: CallBackType TDMQ is accepted
     clock: Callable[[], datetime] = times.now
     styles: StyleService | None = None  # the App's; a JobService built alone makes its own, once
 
@@ -55,7 +56,9 @@ class JobService:
     def build(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
         """The validated jobs a request describes, not stored (batch jobs and workflows store them)."""
         tags = request.tags(default=catalog.default_tag(path_family) or "")
-        callback = validation.checked_callback(request.callback, allow_private=self.allow_private_callbacks)
+        callback = validation.checked_callback(
+            request.callback, allow_private=self.allow_private_callbacks, mq_enabled=self.mq_callbacks
+        )
         now = self.clock()
         return [
             self._build(ctx, request, op, tag, callback, now) for op, tag in zip(request.operations, tags, strict=True)

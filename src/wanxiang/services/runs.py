@@ -16,6 +16,7 @@ from wanxiang.model.batch import output_values, with_output_object
 from wanxiang.model.errors import CIError
 from wanxiang.model.ids import EXECUTION_PREFIX, new_id
 from wanxiang.model.job import Job, JobState
+from wanxiang.model.notify import notify_target
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import (
     START,
@@ -121,7 +122,7 @@ class RunPlanner:
     def finish_callbacks(self, run: Execution, state: JobState, tasks: dict[str, Job]) -> list[PendingCallback]:
         config = self._notify_config(run)
         events = {e.strip() for e in text(config, "Event").split(",")}
-        url = text(config, "Url")
+        url = notify_target(config)
         if text(config, "State") != "On" or not url or "WorkflowFinish" not in events:
             return []
         finished = replace(run, state=state, end_time=self.clock())
@@ -150,9 +151,13 @@ def _task_callback(start_input: Tree) -> Tree:
     if config is None:
         return {}
     events = {e.strip() for e in text(config, "Event").split(",")}
-    if text(config, "State") == "On" and text(config, "Url") and "TaskFinish" in events:
-        return {"CallBack": text(config, "Url"), "CallBackFormat": text(config, "ResultFormat") or "XML"}
-    return {"CallBack": "no"}
+    if text(config, "State") != "On" or not notify_target(config) or "TaskFinish" not in events:
+        return {"CallBack": "no"}
+    fmt = text(config, "ResultFormat") or "XML"
+    if text(config, "Type").strip() == "TDMQ":
+        mq = {field: text(config, field) for field in ("MqMode", "MqName", "MqRegion")}
+        return {"CallBackType": "TDMQ", "CallBackMqConfig": mq, "CallBackFormat": fmt}
+    return {"CallBack": text(config, "Url"), "CallBackFormat": fmt}
 
 
 def _produced_key(job: Job, fallback: str) -> str:
