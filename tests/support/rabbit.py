@@ -56,27 +56,51 @@ def delete_exchange(name: str) -> None:
 
 
 def get_messages(queue: str, expect: int, timeout: float = 20.0) -> list[tuple[pika.spec.BasicProperties, bytes]]:
-    """Up to ``expect`` messages from ``queue`` (acknowledged), waiting at most ``timeout`` for them."""
+    """Up to ``expect`` messages from ``queue`` (acknowledged), waiting at most ``timeout`` for them
+    (and for the queue, which the first delivery creates)."""
     found: list[tuple[pika.spec.BasicProperties, bytes]] = []
     deadline = time.monotonic() + timeout
-    with channel() as ch:
+    connection = pika.BlockingConnection(pika.URLParameters(MQ_URL))
+    try:
+        ch = connection.channel()
         while len(found) < expect and time.monotonic() < deadline:
-            method, properties, body = ch.basic_get(queue, auto_ack=True)
+            try:
+                method, properties, body = ch.basic_get(queue, auto_ack=True)
+            except pika.exceptions.ChannelClosedByBroker as exc:
+                if exc.reply_code != 404:
+                    raise
+                ch = connection.channel()  # not declared yet
+                method = None
             if method is None:
                 time.sleep(0.1)
                 continue
             found.append((properties, body))
+    finally:
+        if connection.is_open:
+            connection.close()
     return found
+
+
+def can_restart_broker() -> bool:
+    return shutil.which("rabbitmqctl") is not None
+
+
+def stop_broker() -> None:
+    """Stop the RabbitMQ application (the node stays up to start it again in a few seconds)."""
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=60)
+
+
+def start_broker() -> None:
+    subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+    subprocess.run(["rabbitmqctl", "await_startup"], check=True, capture_output=True, timeout=120)
 
 
 def restart_broker() -> bool:
     """Stop and start the RabbitMQ application (a few seconds); False where rabbitmqctl is missing."""
-    ctl = shutil.which("rabbitmqctl")
-    if ctl is None:
+    if not can_restart_broker():
         return False
-    subprocess.run([ctl, "stop_app"], check=True, capture_output=True, timeout=60)
-    subprocess.run([ctl, "start_app"], check=True, capture_output=True, timeout=120)
-    subprocess.run([ctl, "await_startup"], check=True, capture_output=True, timeout=120)
+    stop_broker()
+    start_broker()
     return True
 
 
