@@ -22,7 +22,16 @@ import statistics
 from datetime import UTC, datetime
 
 from bench import quick, sized
-from bench.pg_claim import BUCKET, PG_URL, WORKERS, fresh_schema, ours_count, ours_setup, ours_worker, timed_workers
+from bench.pg_claim import (
+    BUCKET,
+    PG_URL,
+    WORKERS,
+    fresh_schema,
+    ours_count,
+    ours_setup,
+    ours_worker,
+    timed_workers,
+)
 from wanxiang.model.job import QueueFamily
 from wanxiang.store.db import open_engine
 from wanxiang.store.queues import QueueStore, default_queue_id
