@@ -116,3 +116,29 @@ def test_without_a_broker_a_tdmq_callback_is_refused_naming_the_flag(cos: Any, b
             "NotifyConfig": {"Type": "TDMQ", "State": "On", "MqMode": "Queue", "MqName": "anything"}})
     assert caught.value.get_status_code() == 400 and "--mq-url" in caught.value.get_error_msg()
     assert cos.ci_list_media_pic_jobs(Bucket=bucket, Tag="PicProcess").get("JobsDetail") in (None, [])
+
+
+def test_a_workflow_notify_config_of_type_tdmq_sends_task_and_workflow_finish(
+    mq_cos: Any, bucket: str, queue_name: str
+) -> None:
+    from tests.sdk.test_workflows import media_workflow
+
+    body = media_workflow(mq_cos, bucket, state="Active")
+    start_input = body["MediaWorkflow"]["Topology"]["Nodes"]["Start"]["Input"]
+    start_input["NotifyConfig"] = {"Type": "TDMQ", "State": "On", "Event": "TaskFinish,WorkflowFinish",
+                                   "ResultFormat": "JSON", "MqMode": "Queue", "MqName": queue_name, "MqRegion": "bj"}
+    mq_cos.ci_create_workflow(Bucket=bucket, Body=body)
+    mq_cos.put_object(Bucket=bucket, Body=marker_png(), Key="in/photo.png")
+    events = sorted(json.loads(payload)["EventName"] for _, payload in get_messages(queue_name, 2, timeout=60))
+    assert events == ["TaskFinish", "WorkflowFinish"]
+
+
+def test_without_a_broker_a_workflow_with_a_tdmq_notify_config_is_refused(cos: Any, bucket: str) -> None:
+    from tests.sdk.test_workflows import media_workflow
+
+    body = media_workflow(cos, bucket)
+    body["MediaWorkflow"]["Topology"]["Nodes"]["Start"]["Input"]["NotifyConfig"] = {
+        "Type": "TDMQ", "State": "On", "Event": "WorkflowFinish", "MqMode": "Queue", "MqName": "anything"}
+    with pytest.raises(CosServiceError) as caught:
+        cos.ci_create_workflow(Bucket=bucket, Body=body)
+    assert caught.value.get_status_code() == 400 and "--mq-url" in caught.value.get_error_msg()
