@@ -72,9 +72,11 @@ class WorkflowService:
         self.store.workflows.update(updated)
         return updated
 
-    def set_state(self, ctx: BucketContext, workflow_id: str, state: WorkflowState) -> None:
+    def set_state(self, ctx: BucketContext, workflow_id: str, state: WorkflowState) -> Workflow:
+        """Activate or pause; the workflow as it now is (the SDK reads MediaWorkflow.State back)."""
         if not self.store.workflows.set_state(ctx.bucket_id, workflow_id, state, self.clock()):
             raise _no_such_workflow(ctx, workflow_id)
+        return self.existing(ctx, workflow_id)
 
     def delete(self, ctx: BucketContext, workflow_id: str) -> None:
         if not self.store.workflows.delete(ctx.bucket_id, workflow_id):
@@ -107,7 +109,7 @@ class WorkflowService:
         if raw_state not in {s.value for s in WorkflowState}:
             raise invalid_argument(f"MediaWorkflow.State must be Active or Paused, not {raw_state!r}.")
         topology = child(body, "Topology")
-        validate_topology(topology, catalog.family_of)
+        validate_topology(topology)
         assert topology is not None
         self._check_queues(ctx, topology)
         self._check_notify(topology)
@@ -117,7 +119,7 @@ class WorkflowService:
         """A TDMQ NotifyConfig needs a broker and a well-formed target. (Its Url form is checked
         where it is delivered.)"""
         config = child(topology, "Nodes", START, "Input", "NotifyConfig")
-        if config is not None and text(config, "Type").strip() == "TDMQ" and text(config, "State").strip() == "On":
+        if config is not None and text(config, "Type").strip() == "TDMQ" and text(config, "State").strip() != "Off":
             if not self.mq_callbacks:
                 raise mq_unavailable("Start.Input.NotifyConfig.Type")
             parse_mq_config(config, "Start.Input.NotifyConfig")
@@ -143,8 +145,6 @@ class WorkflowService:
         if not key:
             raise invalid_argument("object is required.")
         workflow = self.existing(ctx, workflow_id)
-        if not self.store.queues.get(text(workflow.start_input, "QueueId")):
-            raise invalid_argument(f"The workflow {workflow_id} has no usable queue.")
         start = self.planner.start(workflow, key.lstrip("/"))
         if self.store.executions.start(start):
             self.store.jobs.wake()
