@@ -126,6 +126,10 @@ class JobQueue:
             params["tags"] = list(tags)
         with self._single() as conn:
             row = conn.execute(statement, params).first()
+            if row is None and not self._sqlite:
+                # The candidate's queue may have lost its last slot to another worker between our
+                # snapshot and its lock; a second look skips that queue, now seen full.
+                row = conn.execute(statement, params).first()
             if row is not None and self._sqlite:
                 conn.execute(self._sql["take_slot"], {"queue_id": row.queue_id})
         return Claim(row_to_job(row), token) if row else None
