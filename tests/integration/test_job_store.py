@@ -10,7 +10,6 @@ from wanxiang.model.ids import new_id
 from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.store.jobs import JobFilter
 from wanxiang.store.paging import PageWindow
-from wanxiang.store.queue import Lease
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 
@@ -68,11 +67,11 @@ def test_lapsed_lease_is_claimed_again_and_the_old_owner_cannot_finish(store: St
     first = store.job_queue.claim(times.now(), 1)
     assert first is not None
     later = times.now() + timedelta(seconds=5)
-    assert store.job_queue.renew(job.job_id, first.lease_token, times.now(), 1) is Lease.HELD
+    assert store.job_queue.renew(job.job_id, first.lease_token, times.now(), 1)
     assert store.job_queue.release_expired(later) == 1
     second = store.job_queue.claim(later, 30)
     assert second is not None and second.job.job_id == job.job_id
-    assert store.job_queue.renew(job.job_id, first.lease_token, later, 30) is Lease.LOST
+    assert not store.job_queue.renew(job.job_id, first.lease_token, later, 30)
     assert store.job_queue.finish(job.job_id, first.lease_token, later, JobState.FAILED, "X", "stale", {}) is None
     done = store.job_queue.finish(job.job_id, second.lease_token, later, JobState.SUCCESS, "Success", "", {"R": "1"})
     assert done is not None and done.state == JobState.SUCCESS and done.result == {"R": "1"}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.test_job_store import fresh, make_job
+from tests.integration.test_queue_limits import fresh, make_job
 from tests.support.rabbit import (
     MQ_URL,
     Relay,

@@ -13,16 +13,43 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from tests.integration.test_job_store import BUCKET, _schema_of, fresh, make_job
 from wanxiang.model import times
-from wanxiang.model.job import JobState, QueueFamily
+from wanxiang.model.ids import new_id
+from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.store.jobs import QueueFull
 from wanxiang.store.queue import Lease
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 
+BUCKET = "limits-1250000000"
 PIC = default_queue_id(BUCKET, QueueFamily.PIC)
 MEDIA = default_queue_id(BUCKET, QueueFamily.MEDIA)
+
+
+def make_job() -> Job:
+    return Job(
+        job_id=new_id("c"),
+        bucket_id=BUCKET,
+        region="ap-guangzhou",
+        tag="PicProcess",
+        queue_id=PIC,
+        state=JobState.SUBMITTED,
+        job_level=0,
+        input={"Object": "a.png"},
+        operation={"PicProcess": {"ProcessRule": "imageMogr2/rotate/90"}},
+        creation_time=times.now(),
+    )
+
+
+def fresh(store: Store) -> None:
+    store.queues.ensure_bucket(BUCKET, "ap-guangzhou", times.now())
+
+
+def schema_of(store: Store) -> str | None:
+    if store.dialect != "postgresql":
+        return None
+    with store.engine.connect() as conn:
+        return str(conn.exec_driver_sql("SELECT current_schema()").scalar())
 
 
 def cap(store: Store, queue_id: str, *, concurrent: int | None = None, size: int | None = None) -> None:
@@ -122,7 +149,7 @@ def test_two_processes_claiming_at_once_never_run_more_than_the_cap(store: Store
     url = store.engine.url.render_as_string(hide_password=False)
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_claim_and_watch, args=(url, _schema_of(store), PIC, 40, out)) for _ in range(2)]
+    procs = [ctx.Process(target=_claim_and_watch, args=(url, schema_of(store), PIC, 40, out)) for _ in range(2)]
     for p in procs:
         p.start()
     results = [out.get(timeout=120) for _ in procs]

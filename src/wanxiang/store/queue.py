@@ -90,6 +90,10 @@ class Lease(Enum):
     LOST = "lost"  # the lease lapsed and another worker may own the job now
     CANCEL_REQUESTED = "cancel"  # still held, and a user asked the job to stop
 
+    def __bool__(self) -> bool:
+        """True while the lease is held, as the plain renewal answer used to be."""
+        return self is not Lease.LOST
+
 
 @dataclass(frozen=True)
 class Claim:
