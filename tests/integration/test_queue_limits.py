@@ -218,3 +218,16 @@ def _all():  # type: ignore[no-untyped-def]
     from wanxiang.store.jobs import JobFilter
 
     return JobFilter()
+
+
+def test_a_job_that_finishes_before_hearing_its_cancel_keeps_its_result(store: Store) -> None:
+    fresh(store)
+    job = make_job()
+    store.jobs.insert([job])
+    claim = store.job_queue.claim(times.now(), 30)
+    assert claim is not None
+    assert store.jobs.cancel(BUCKET, job.job_id, times.now()).canceled  # asked while Running
+    done = store.job_queue.finish(job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {"R": "1"})
+    assert done is not None and done.state == JobState.SUCCESS and done.result == {"R": "1"}
+    late = store.jobs.cancel(BUCKET, job.job_id, times.now())
+    assert not late.canceled and late.state == JobState.SUCCESS
