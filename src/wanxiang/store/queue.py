@@ -2,7 +2,11 @@
 
 A claim takes the best Submitted job of an Active queue and stamps it with a fresh lease token,
 in one statement: ``FOR UPDATE SKIP LOCKED`` in autocommit on PostgreSQL, one ``BEGIN IMMEDIATE``
-transaction on SQLite. Only the holder of the current token can renew or finish the job.
+transaction on SQLite. Only the holder of the current token can renew or finish the job; a renewal
+also tells the worker when a user asked the job to stop (``Lease.CANCEL_REQUESTED``).
+
+A queue whose user set MaxConcurrent counts its Running jobs (``queues.running``): a claim takes a
+slot while the count is below the cap, a finish frees it, a lease rescue recounts (``recount``).
 
 ``notify(conn)`` is the one place that tells sleeping PostgreSQL workers new work is claimable.
 """
