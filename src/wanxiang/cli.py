@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
         command.add_argument(
             "--mq-url",
+            type=_amqp_url,
             default=os.environ.get("WANXIANG_MQ_URL", ""),
             help="RabbitMQ broker (amqp://user:pass@host:5672/vhost) for CallBackType/NotifyConfig Type TDMQ",
         )
@@ -112,6 +113,14 @@ def _job_timeouts(spec: str) -> str:
     return spec
 
 
+def _amqp_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    if url and (urlsplit(url).scheme not in ("amqp", "amqps") or not urlsplit(url).hostname):
+        raise argparse.ArgumentTypeError(f"must be an amqp:// or amqps:// URL with a host, not {url!r}")
+    return url
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level if hasattr(args, "log_level") else "INFO",
@@ -121,9 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         return _doctor()
     settings = _settings(args)
-    if settings.mq_url and not settings.mq_url.startswith(("amqp://", "amqps://")):
-        print(f"--mq-url must be an amqp:// or amqps:// URL, not {settings.mq_url!r}", file=sys.stderr)
-        return 2
     try:
         if args.command == "serve":
             return _serve(args, settings)

@@ -40,3 +40,12 @@ def test_bad_mq_configs_name_the_field(config: dict[str, str], fragment: str) ->
     with pytest.raises(CIError) as caught:
         parse_mq_config(config, "CallBackMqConfig")
     assert caught.value.status == 400 and fragment in caught.value.message
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5672", "amqp://", "rabbit"])
+def test_a_broker_url_that_is_not_amqp_is_refused_at_start(url: str) -> None:
+    from wanxiang.cli import build_parser
+
+    with pytest.raises(SystemExit) as stopped:
+        build_parser().parse_args(["worker", "--mq-url", url])
+    assert stopped.value.code == 2
