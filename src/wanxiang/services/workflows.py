@@ -27,8 +27,8 @@ from wanxiang.model.workflow import (
     validate_topology,
 )
 from wanxiang.services.context import BucketContext
+from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.listing import page_params, parse_list_common
-from wanxiang.services.runs import RunPlanner
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.store.executions import ExecutionFilter
 from wanxiang.store.store import Store
@@ -49,7 +49,7 @@ class UploadEvent:
 @dataclass
 class WorkflowService:
     store: Store
-    planner: RunPlanner
+    planner: ExecutionPlanner
     mq_callbacks: bool = False  # a broker is configured: NotifyConfig Type TDMQ is accepted
     clock: Callable[[], datetime] = times.now
 
