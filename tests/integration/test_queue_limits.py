@@ -186,7 +186,7 @@ def test_a_running_job_asked_to_cancel_hears_it_at_its_next_renewal(store: Store
     assert claim is not None
     assert store.job_queue.renew(job.job_id, claim.lease_token, times.now(), 30) is Lease.HELD
     outcome = store.jobs.cancel(BUCKET, job.job_id, times.now())
-    assert outcome.canceled and outcome.state == JobState.RUNNING
+    assert outcome.requested and not outcome.canceled and outcome.state == JobState.RUNNING
     assert store.jobs.get(job.job_id).state == JobState.RUNNING  # type: ignore[union-attr]
     assert store.job_queue.renew(job.job_id, claim.lease_token, times.now(), 30) is Lease.CANCEL_REQUESTED
     done = store.job_queue.finish(job.job_id, claim.lease_token, times.now(), JobState.CANCEL, "Cancel", "stopped", {})
@@ -226,8 +226,8 @@ def test_a_job_that_finishes_before_hearing_its_cancel_keeps_its_result(store: S
     store.jobs.insert([job])
     claim = store.job_queue.claim(times.now(), 30)
     assert claim is not None
-    assert store.jobs.cancel(BUCKET, job.job_id, times.now()).canceled  # asked while Running
+    assert store.jobs.cancel(BUCKET, job.job_id, times.now()).requested  # asked while Running
     done = store.job_queue.finish(job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {"R": "1"})
     assert done is not None and done.state == JobState.SUCCESS and done.result == {"R": "1"}
     late = store.jobs.cancel(BUCKET, job.job_id, times.now())
-    assert not late.canceled and late.state == JobState.SUCCESS
+    assert not late.canceled and not late.requested and late.state == JobState.SUCCESS

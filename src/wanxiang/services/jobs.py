@@ -157,7 +157,7 @@ class JobService:
         outcome = self.store.jobs.cancel(ctx.bucket_id, job_id, self.clock())
         if not outcome.found:
             raise CIError(404, "NoSuchJob", f"The job {job_id} does not exist in bucket {ctx.bucket_id}.")
-        if not outcome.canceled:
+        if not (outcome.canceled or outcome.requested):
             raise CIError(
                 400,
                 "InvalidRequest",

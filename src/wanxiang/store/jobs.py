@@ -46,7 +46,8 @@ class QueueFull(Exception):
 class CancelOutcome:
     found: bool
     state: JobState | None = None
-    canceled: bool = False
+    canceled: bool = False  # it ended Cancel now (it had not started)
+    requested: bool = False  # it is Running: its worker is asked to stop it
 
 
 @dataclass
@@ -121,7 +122,7 @@ class JobStore:
                     .values(cancel_us=func.coalesce(j.c.cancel_us, to_us(now)))
                 ).rowcount
                 if asked:
-                    return CancelOutcome(found=True, state=state, canceled=True)
+                    return CancelOutcome(found=True, state=state, requested=True)
                 # It finished between the read and the update: it keeps its outcome.
                 state = JobState(conn.execute(select(j.c.state).where(j.c.job_id == job_id)).scalar_one())
             if state not in (JobState.SUBMITTED, JobState.PAUSE):
