@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.test_queue_limits import fresh, make_job
+from tests.support.builders import BUCKET, REGION, pic_job
 from tests.support.rabbit import (
     MQ_URL,
     Relay,
@@ -39,8 +39,8 @@ def queue_name() -> Iterator[str]:
 
 def finish_with(store: Store, target: str, payload: str, content_type: str = "application/json") -> str:
     """A job that finished owing one TaskFinish notification to ``target``; its id."""
-    fresh(store)
-    store.jobs.insert([make_job()])
+    store.queues.ensure_bucket(BUCKET, REGION, times.now())
+    store.jobs.insert([pic_job(created=times.now())])
     claim = store.job_queue.claim(times.now(), 30)
     assert claim is not None
     store.job_queue.finish(

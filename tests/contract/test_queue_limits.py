@@ -1,4 +1,4 @@
-"""Queue limits and cancelling running jobs, in the store on real SQLite and PostgreSQL.
+"""Queue limits and cancelling running jobs: the store's contract on SQLite and PostgreSQL.
 
 MaxConcurrent caps the Running jobs of a queue across every claimer; MaxSize caps its Submitted
 jobs at submit. Only limits a user set are enforced.
@@ -13,36 +13,24 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from tests.support.builders import BUCKET, REGION, pic_job
 from wanxiang.model import times
-from wanxiang.model.ids import new_id
 from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.store.jobs import QueueFull
 from wanxiang.store.queue import Lease
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 
-BUCKET = "limits-1250000000"
 PIC = default_queue_id(BUCKET, QueueFamily.PIC)
 MEDIA = default_queue_id(BUCKET, QueueFamily.MEDIA)
 
 
 def make_job() -> Job:
-    return Job(
-        job_id=new_id("c"),
-        bucket_id=BUCKET,
-        region="ap-guangzhou",
-        tag="PicProcess",
-        queue_id=PIC,
-        state=JobState.SUBMITTED,
-        job_level=0,
-        input={"Object": "a.png"},
-        operation={"PicProcess": {"ProcessRule": "imageMogr2/rotate/90"}},
-        creation_time=times.now(),
-    )
+    return pic_job(created=times.now())
 
 
 def fresh(store: Store) -> None:
-    store.queues.ensure_bucket(BUCKET, "ap-guangzhou", times.now())
+    store.queues.ensure_bucket(BUCKET, REGION, times.now())
 
 
 def schema_of(store: Store) -> str | None:
