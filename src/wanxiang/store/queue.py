@@ -5,8 +5,8 @@ in one statement: ``FOR UPDATE SKIP LOCKED`` in autocommit on PostgreSQL, one ``
 transaction on SQLite. Only the holder of the current token can renew or finish the job; a renewal
 also tells the worker when a user asked the job to stop (``Lease.CANCEL_REQUESTED``).
 
-A queue whose user set MaxConcurrent counts its Running jobs (``queues.running``): a claim takes a
-slot while the count is below the cap, a finish frees it, a lease rescue recounts (``recount``).
+A queue whose user set MaxConcurrent has that many slots (``queue_slots``): a claim takes a free
+one, a finish or a lease rescue frees it; ``set_slots`` makes them when a user sets the cap.
 
 ``notify(conn)`` is the one place that tells sleeping PostgreSQL workers new work is claimable.
 """
@@ -22,11 +22,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, bindparam, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, insert, select, text, update
 
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
-from wanxiang.store import outbox
+from wanxiang.store import outbox, schema
 from wanxiang.store.codec import dumps, row_to_job, to_us
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.tx import write
@@ -63,13 +63,35 @@ def load_queries(dialect: str) -> dict[str, str]:
     return named
 
 
-def recount(conn: Connection, queue_id: str | None = None) -> None:
-    """Set the Running count of capped queues (one, or all) from their jobs, in the caller's
-    transaction: after a lease rescue, and when a user sets a cap."""
-    statements = _statements(conn.dialect.name)
-    params = {"queue_id": queue_id}
-    conn.execute(statements["lock_capped"], params).all()
-    conn.execute(statements["recount"], params)
+def set_slots(conn: Connection, queue_id: str, cap: int) -> None:
+    """Give a queue ``cap`` slots, in the caller's transaction (which holds the queue row): the
+    slots below the cap exist, free ones above it go, and jobs already Running in the queue hold
+    one each (above the cap when they are more than it allows, until they end)."""
+    slots = schema.queue_slots
+    held = {
+        row.slot: row.job_id
+        for row in conn.execute(select(slots.c.slot, slots.c.job_id).where(slots.c.queue_id == queue_id))
+    }
+    missing = [n for n in range(cap) if n not in held]
+    if missing:
+        conn.execute(insert(slots), [{"queue_id": queue_id, "slot": n, "job_id": None} for n in missing])
+    conn.execute(delete(slots).where(slots.c.queue_id == queue_id, slots.c.slot >= cap, slots.c.job_id.is_(None)))
+    holders = {job_id for job_id in held.values() if job_id is not None}
+    running = conn.execute(
+        select(schema.jobs.c.job_id).where(schema.jobs.c.queue_id == queue_id, text("jobs.state = 'Running'"))
+    ).scalars()
+    free = sorted(n for n in range(cap) if held.get(n) is None)
+    extra = max([cap - 1, *held]) + 1
+    for job_id in running:
+        if job_id in holders:
+            continue
+        if free:
+            conn.execute(
+                update(slots).where(slots.c.queue_id == queue_id, slots.c.slot == free.pop(0)).values(job_id=job_id)
+            )
+        else:
+            conn.execute(insert(slots).values(queue_id=queue_id, slot=extra, job_id=job_id))
+            extra += 1
 
 
 _STATEMENTS: dict[str, dict[str, TextClause]] = {}
@@ -80,6 +102,7 @@ def _statements(dialect: str) -> dict[str, TextClause]:
     if dialect not in _STATEMENTS:
         built = {name: text(sql) for name, sql in load_queries(dialect).items()}
         built["claim_tagged"] = built["claim_tagged"].bindparams(bindparam("tags", expanding=True))
+        built["free_slots"] = built["free_slots"].bindparams(bindparam("job_ids", expanding=True))
         _STATEMENTS[dialect] = built
     return _STATEMENTS[dialect]
 
@@ -139,7 +162,7 @@ class JobQueue:
                 # snapshot and its lock; a second look skips that queue, now seen full.
                 row = conn.execute(statement, params).first()
             if row is not None and self._sqlite:
-                conn.execute(self._sql["take_slot"], {"queue_id": row.queue_id})
+                conn.execute(self._sql["take_slot"], {"queue_id": row.queue_id, "job_id": row.job_id})
         return Claim(row_to_job(row), token) if row else None
 
     def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> Lease:
@@ -189,7 +212,7 @@ class JobQueue:
             if row is None:
                 return None
             if self._sqlite:
-                conn.execute(self._sql["free_slot"], {"queue_id": row.queue_id})
+                conn.execute(self._sql["free_slots"], {"job_ids": [job_id]})
             outbox.enqueue(conn, job_id, callbacks, now_us)
             return row_to_job(row)
 
@@ -199,17 +222,18 @@ class JobQueue:
         now_us = to_us(now)
         lost = f"The job's worker stopped {max_attempts} times while running it; giving up."
         with write(self.engine) as conn:
-            canceled = conn.execute(self._sql["cancel_lost"], {"now": now_us, "message": CANCELED}).rowcount
-            failed = conn.execute(
-                self._sql["fail_lost"], {"now": now_us, "max_attempts": max_attempts, "message": lost}
-            ).rowcount
-            again = conn.execute(self._sql["release"], {"now": now_us}).rowcount
-            changed = int(canceled or 0) + int(failed or 0) + int(again or 0)
-            if changed:
-                recount(conn)
+            ended = [
+                *conn.execute(self._sql["cancel_lost"], {"now": now_us, "message": CANCELED}).scalars(),
+                *conn.execute(
+                    self._sql["fail_lost"], {"now": now_us, "max_attempts": max_attempts, "message": lost}
+                ).scalars(),
+            ]
+            again = list(conn.execute(self._sql["release"], {"now": now_us}).scalars())
+            if ended or again:
+                conn.execute(self._sql["free_slots"], {"job_ids": ended + again})
             if again:
                 notify(conn)
-        return changed
+        return len(ended) + len(again)
 
 
 class _Autocommit:

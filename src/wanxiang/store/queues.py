@@ -16,7 +16,7 @@ from wanxiang.model.queue import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_SIZE, Queue
 from wanxiang.model.tree import Tree
 from wanxiang.store import schema
 from wanxiang.store.codec import dumps, row_to_queue, to_us
-from wanxiang.store.queue import notify, recount
+from wanxiang.store.queue import notify, set_slots
 from wanxiang.store.tx import read, write
 
 q = schema.queues
@@ -155,8 +155,7 @@ class QueueStore:
         with write(self.engine) as conn:
             conn.execute(update(q).where(q.c.queue_id == queue_id).values(**values))
             if max_concurrent is not None:
-                # A queue just capped counts the jobs already running in it.
-                recount(conn, queue_id)
+                set_slots(conn, queue_id, max_concurrent)
             if wake:
                 notify(conn)
         if wake:

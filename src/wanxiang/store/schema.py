@@ -29,10 +29,9 @@ queues = Table(
     Column("notify_config", Text, nullable=False, default="{}"),
     Column("max_size", Integer, nullable=False, default=10000),
     Column("max_concurrent", Integer, nullable=False, default=10),
-    # The limits a user set (NULL: not enforced) and the Running count they are enforced with.
+    # The limits a user set (NULL: not enforced); MaxConcurrent through queue_slots.
     Column("concurrent_cap", Integer),
     Column("size_cap", Integer),
-    Column("running", Integer, nullable=False, default=0, server_default="0"),
     Column("create_us", BigInteger, nullable=False),
     Column("update_us", BigInteger, nullable=False),
     Index("ix_queues_bucket_family", "bucket_id", "family"),
@@ -95,6 +94,28 @@ Index(
     jobs.c.seq,
     postgresql_where=text("state = 'Submitted'"),
     sqlite_where=text("state = 'Submitted'"),
+)
+
+# One row per Running job a capped queue allows (slot 0 .. cap-1; a lowered cap leaves higher
+# slots to empty as their jobs end). job_id is the job holding it, NULL when free.
+queue_slots = Table(
+    "queue_slots",
+    metadata,
+    Column("queue_id", String(64), primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("job_id", String(64)),
+    Index(
+        "ix_queue_slots_taken",
+        "queue_id",
+        postgresql_where=text("job_id IS NOT NULL"),
+        sqlite_where=text("job_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_queue_slots_job",
+        "job_id",
+        postgresql_where=text("job_id IS NOT NULL"),
+        sqlite_where=text("job_id IS NOT NULL"),
+    ),
 )
 
 templates = Table(
