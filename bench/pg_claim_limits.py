@@ -8,8 +8,8 @@ variants interleaved over the rounds (the order reversed every other round):
   UPDATE … WHERE seq = (SELECT … FOR UPDATE SKIP LOCKED), no queue counter at all): what the
   limits cost a queue that has none;
 - none: today's statements, the queue with no limit a user set (the default);
-- cap 100: MaxConcurrent=100, never reached: every claim takes a slot (the queue row's counter,
-  under its lock) and every finish frees it; this is the cost of enforcing a limit;
+- cap 100: MaxConcurrent=100, never reached: every claim takes a slot row (FOR UPDATE SKIP
+  LOCKED) and every finish frees it; this is the cost of enforcing a limit;
 - cap 2: MaxConcurrent=2 = the number of workers: the limit binds now and then (a claimer that
   loses the race for the last slot looks again).
 
