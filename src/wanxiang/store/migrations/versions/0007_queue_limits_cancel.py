@@ -6,8 +6,8 @@ number nobody chose. A capped queue has one ``queue_slots`` row per allowed Runn
 takes a free one (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so claimers do not queue behind one
 hot row), a finish frees it.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
