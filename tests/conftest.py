@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.database import PG_URL, new_schema_name, require_postgres
+from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY, RunningServer, start_server
 from wanxiang.store.db import create_schema, drop_schema, open_engine
 from wanxiang.store.store import Store
@@ -34,6 +36,19 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         opened.close()
         drop_schema(admin, schema)
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One real SeaweedFS (S3 gateway) for the whole session; each user takes a prefix of its own."""
+    try:
+        running = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    except RuntimeError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"SeaweedFS could not start; CI must exercise the S3 backend: {error}")
+        pytest.skip(f"SeaweedFS could not start: {error}")
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="session")
