@@ -60,6 +60,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory, seaweedfs: SeaweedFS) -> Iterator[RunningServer]:
+    """A live server whose objects live in the session's SeaweedFS (SQLite for jobs, 1 worker)."""
+    running = start_server(
+        tmp_path_factory.mktemp("s3server"), "--workers", "1", "--storage-url", seaweedfs.storage_url("server")
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
 def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A live server on a fresh PostgreSQL schema."""
     require_postgres()
