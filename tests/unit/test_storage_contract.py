@@ -70,6 +70,13 @@ def test_bytes_come_back_with_quoted_md5_etag_content_type_and_meta(storage: Obj
     assert abs(head.last_modified - datetime.now(UTC)) < timedelta(minutes=5)
 
 
+def test_metadata_in_any_language_comes_back_as_it_was_given(storage: ObjectStorage) -> None:
+    given = {"title": "猫咪 café", "raw": "cafÃ©", "plain": "a b"}  # "raw": UTF-8 bytes read as Latin-1
+    storage.put(BUCKET, "meta.txt", b"x", meta=given)
+    head = storage.head(BUCKET, "meta.txt")
+    assert head is not None and head.meta == given
+
+
 def test_a_stream_and_a_file_path_are_stored_whole(storage: ObjectStorage, tmp_path: Path) -> None:
     big = bytes(range(256)) * 12_000  # 3 MB: several read chunks
     source = tmp_path / "source.bin"

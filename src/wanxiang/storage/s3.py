@@ -17,6 +17,7 @@ Listings come from ListObjects (prefix, delimiter, marker), one backend request 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import io
@@ -45,6 +46,7 @@ from wanxiang.storage.s3_reader import S3RawReader
 CHUNK = 1 << 20
 MD5_META = "wanxiang-md5"
 _PLAIN_ETAG = re.compile(r'^"[0-9a-f]{32}"$')
+_RFC2047 = re.compile(r"^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$", re.IGNORECASE)
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
@@ -149,14 +151,15 @@ class S3Storage:
         validate_bucket(bucket)
         validate_key(key)
         user_meta = normalize_user_meta(meta)
+        stored_meta = {name: _header_safe(value) for name, value in user_meta.items()}
         if bucket not in self._known_buckets:
             self.create_bucket(bucket)
         content_type = content_type or DEFAULT_CONTENT_TYPE
         with _seekable(data) as (body, size):
             if size > self.config.multipart_threshold:
-                etag = self._put_multipart(bucket, key, body, size, content_type, user_meta)
+                etag = self._put_multipart(bucket, key, body, size, content_type, stored_meta)
             else:
-                etag = self._put_single(bucket, key, body, size, content_type, user_meta)
+                etag = self._put_single(bucket, key, body, size, content_type, stored_meta)
         return ObjectMeta(bucket, key, size, etag, content_type, datetime.now(UTC), user_meta)
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
@@ -327,7 +330,7 @@ def _is_bucket(name: str) -> bool:
 
 
 def _meta_of(bucket: str, key: str, answer: Mapping[str, Any]) -> ObjectMeta:
-    stored = {str(k).lower(): str(v) for k, v in (answer.get("Metadata") or {}).items()}
+    stored = {str(k).lower(): _from_header(str(v)) for k, v in (answer.get("Metadata") or {}).items()}
     md5 = stored.pop(MD5_META, None)
     return ObjectMeta(
         bucket=bucket,
@@ -350,6 +353,23 @@ def _listed_meta(bucket: str, key: str, entry: Mapping[str, Any]) -> ObjectMeta:
         content_type=DEFAULT_CONTENT_TYPE,
         last_modified=_utc(entry["LastModified"]),
     )
+
+
+def _header_safe(value: str) -> str:
+    """S3 metadata travels in headers and must be ASCII; other text goes as RFC 2047 (as S3 answers it)."""
+    if value.isascii():
+        return value
+    return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8", "surrogatepass")).decode("ascii") + "?="
+
+
+def _from_header(value: str) -> str:
+    match = _RFC2047.match(value)
+    if match is None:
+        return value
+    try:
+        return base64.b64decode(match.group(1), validate=True).decode("utf-8", "surrogatepass")
+    except ValueError:
+        return value
 
 
 def _utc(value: datetime) -> datetime:
