@@ -15,6 +15,7 @@ from wanxiang.services.jobs import JobService, parse_job_filter
 from wanxiang.services.queues import QueueService
 from wanxiang.services.templates import TemplateService
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.xml import parse_request
 
 CTX = BucketContext("fuzz-1250000000", "ap-guangzhou")
@@ -63,7 +64,7 @@ def test_mutated_job_requests_get_a_ci_error_or_a_job(
     body = mutate(data)
     try:
         tree = parse_request(body)
-        jobs.submit(CTX, tree, path_family=data.draw(st.sampled_from(["jobs", "pic_jobs", "ai_jobs", "asr_jobs"])))
+        jobs.submit(CTX, parse_submit_job(tree), path_family=data.draw(st.sampled_from(["jobs", "pic_jobs", "ai_jobs", "asr_jobs"])))
     except CIError as error:
         assert 400 <= error.status < 500 and error.code and error.message
     try:
@@ -97,6 +98,6 @@ def test_any_list_parameters_get_a_ci_error_or_a_filter(params: dict[str, str]) 
 )
 def test_known_hostile_bodies_are_400s(body: bytes, services: tuple[JobService, TemplateService, QueueService], tmp_path: Path) -> None:
     with pytest.raises(CIError) as caught:
-        services[0].submit(CTX, parse_request(body))
+        services[0].submit(CTX, parse_submit_job(parse_request(body)))
     assert caught.value.status == 400
     assert "root:" not in caught.value.message  # nothing of /etc/passwd echoed

@@ -10,6 +10,7 @@ import pytest
 
 from tests.integration.flows_support import REGION, Flows, make_flows
 from tests.support.images import marker_png, size
+from wanxiang.engines import catalog
 from wanxiang.model.errors import CIError
 from wanxiang.model.job import JobState, QueueFamily
 from wanxiang.model.workflow import validate_topology
@@ -189,7 +190,7 @@ def test_a_topology_ci_would_refuse_is_refused_with_the_reason(change: Any, mess
     topo = topology()
     change(topo)
     with pytest.raises(CIError) as refused:
-        validate_topology(topo)
+        validate_topology(topo, catalog.family_of)
     assert message in refused.value.message
 
 
@@ -198,4 +199,4 @@ def test_pic_process_cannot_be_followed_by_animation() -> None:
                           "Animation_1": "End"})
     topo["Nodes"]["Animation_1"] = {"Type": "Animation", "Operation": {}}
     with pytest.raises(CIError, match="cannot be followed by Animation"):
-        validate_topology(topo)
+        validate_topology(topo, catalog.family_of)

@@ -47,8 +47,8 @@ def _create(batches: BatchService, max_body: int) -> Handler:
 
 def _list(batches: BatchService) -> Handler:
     def handler(req: ApiRequest) -> Response:
-        found, token = batches.list(req.ctx, req.params)
-        return page_response("JobsDetail", [batch_detail(b) for b in found], token, request_id=req.request_id)
+        page = batches.list(req.ctx, req.params)
+        return page_response("JobsDetail", page, batch_detail, request_id=req.request_id)
 
     return handler
 

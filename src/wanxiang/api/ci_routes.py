@@ -12,10 +12,13 @@ from wanxiang.api.router import Router
 from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import CIError
 from wanxiang.model.job import QueueFamily
+from wanxiang.model.template import Template
 from wanxiang.model.times import format_time
 from wanxiang.model.tree import Tree
 from wanxiang.wire.jobs import jobs_detail
+from wanxiang.wire.page import numbered_page_tree
 from wanxiang.wire.queues import queue_tree
+from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.templates import template_tree
 from wanxiang.wire.xml import parse_request
 
@@ -45,11 +48,11 @@ def register(router: Router, services: Services) -> None:
         router.add("GET", f"/{path}", _list_queues(services, family))
         router.add("PUT", f"/{path}/{{queue_id}}", _update_queue(services, family, body))
 
-    router.add("POST", "/template", lambda req: _template_reply(req, services.templates.create(req.ctx, body(req))))
+    router.add("POST", "/template", lambda req: _template_reply(services, req, services.templates.create(req.ctx, body(req))))
     router.add(
         "PUT",
         "/template/{template_id}",
-        lambda req: _template_reply(req, services.templates.update(req.ctx, req.route_args["template_id"], body(req))),
+        lambda req: _template_reply(services, req, services.templates.update(req.ctx, req.route_args["template_id"], body(req))),
     )
     router.add("GET", "/template", _describe_templates(services))
     router.add("DELETE", "/template/{template_id}", _delete_template(services))
@@ -62,7 +65,7 @@ def register(router: Router, services: Services) -> None:
 
 def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        jobs = services.jobs.submit(req.ctx, body(req), path_family=family)
+        jobs = services.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
         details = [jobs_detail(job) for job in jobs]
         return xml_response({"JobsDetail": details if len(details) > 1 else details[0]}, request_id=req.request_id)
 
@@ -71,8 +74,8 @@ def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str)
 
 def _list_jobs(services: Services, family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        jobs, token = services.jobs.list(req.ctx, req.params, path_family=family)
-        return page_response("JobsDetail", [jobs_detail(job) for job in jobs], token, request_id=req.request_id)
+        page = services.jobs.list(req.ctx, req.params, path_family=family)
+        return page_response("JobsDetail", page, jobs_detail, request_id=req.request_id)
 
     return handler
 
@@ -103,15 +106,8 @@ def _cancel_job(services: Services) -> Callable[[ApiRequest], Response]:
 
 def _list_queues(services: Services, family: QueueFamily) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        queues, total, number, size = services.queues.list(req.ctx, family, req.params)
-        tree: Tree = {"TotalCount": str(total), "PageNumber": str(number), "PageSize": str(size)}
-        if queues:
-            tree["QueueList"] = [queue_tree(q) for q in queues]
-        requested = [i for i in req.params.get("queueIds", "").split(",") if i]
-        missing = [i for i in requested if i not in {q.queue_id for q in queues}]
-        if missing:
-            tree["NonExistPIDs"] = missing
-        return xml_response(tree, request_id=req.request_id)
+        page = services.queues.list(req.ctx, family, req.params)
+        return xml_response(numbered_page_tree(page, "QueueList", "NonExistPIDs", queue_tree), request_id=req.request_id)
 
     return handler
 
@@ -126,19 +122,19 @@ def _update_queue(
     return handler
 
 
-def _template_reply(req: ApiRequest, template: object) -> Response:
-    return xml_response({"Template": template_tree(template)}, request_id=req.request_id)  # type: ignore[arg-type]
+def _template_reply(services: Services, req: ApiRequest, template: Template) -> Response:
+    tree = template_tree(template, services.templates.params_names(template.tag))
+    return xml_response({"Template": tree}, request_id=req.request_id)
 
 
 def _describe_templates(services: Services) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        found, total, number, size, missing = services.templates.describe(req.ctx, req.params)
-        tree: Tree = {"TotalCount": str(total), "PageNumber": str(number), "PageSize": str(size)}
-        if found:
-            tree["TemplateList"] = [template_tree(t) for t in found]
-        if missing:
-            tree["NonExistTIDs"] = missing
-        return xml_response(tree, request_id=req.request_id)
+        page = services.templates.describe(req.ctx, req.params)
+
+        def render(template: Template) -> Tree:
+            return template_tree(template, services.templates.params_names(template.tag))
+
+        return xml_response(numbered_page_tree(page, "TemplateList", "NonExistTIDs", render), request_id=req.request_id)
 
     return handler
 

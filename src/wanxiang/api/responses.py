@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from starlette.responses import Response
 
 from wanxiang.model.errors import CIError
+from wanxiang.model.page import CursorPage
 from wanxiang.model.tree import Tree
+from wanxiang.wire.page import cursor_page_tree
 from wanxiang.wire.xml import render
 
 XML = "application/xml"
+T = TypeVar("T")
 
 
 def xml_response(tree: Tree, *, root: str = "Response", status: int = 200, request_id: str = "") -> Response:
@@ -17,11 +23,9 @@ def xml_response(tree: Tree, *, root: str = "Response", status: int = 200, reque
     return Response(render(root, body), status_code=status, media_type=XML)
 
 
-def page_response(node: str, items: list[Tree], next_token: str, *, request_id: str) -> Response:
+def page_response(node: str, page: CursorPage[T], render: Callable[[T], Tree], *, request_id: str) -> Response:
     """One page of a keyset list: the items (element left out when none) and the NextToken."""
-    tree: Tree = {node: items} if items else {}
-    tree["NextToken"] = next_token
-    return xml_response(tree, request_id=request_id)
+    return xml_response(cursor_page_tree(page, node, render), request_id=request_id)
 
 
 def error_response(error: CIError, *, resource: str, request_id: str, head: bool = False) -> Response:

@@ -22,6 +22,7 @@ from wanxiang.model.workflow import WorkflowState
 from wanxiang.services.runs import RunPlanner
 from wanxiang.services.workflows import UploadEvent, WorkflowService
 from wanxiang.storage.base import ObjectMeta
+from wanxiang.wire.page import numbered_page_tree
 from wanxiang.wire.workflows import execution_item, execution_tree, workflow_tree
 from wanxiang.wire.xml import parse_request
 
@@ -71,13 +72,10 @@ def _put(workflows: WorkflowService, body: Callable[[ApiRequest], Tree]) -> Hand
 
 def _describe(workflows: WorkflowService) -> Handler:
     def handler(req: ApiRequest) -> Response:
-        found, total, number, size, missing = workflows.describe(req.ctx, req.params)
-        tree: Tree = {"TotalCount": str(total), "PageNumber": str(number), "PageSize": str(size)}
-        if found:
-            tree["MediaWorkflowList"] = [workflow_tree(w) for w in found]
-        if missing:
-            tree["NonExistIDs"] = missing
-        return xml_response(tree, request_id=req.request_id)
+        page = workflows.describe(req.ctx, req.params)
+        return xml_response(
+            numbered_page_tree(page, "MediaWorkflowList", "NonExistIDs", workflow_tree), request_id=req.request_id
+        )
 
     return handler
 
@@ -93,8 +91,8 @@ def _delete(workflows: WorkflowService) -> Handler:
 
 def _list_executions(workflows: WorkflowService) -> Handler:
     def handler(req: ApiRequest) -> Response:
-        runs, token = workflows.list_executions(req.ctx, req.params)
-        return page_response("WorkflowExecutionList", [execution_item(r) for r in runs], token, request_id=req.request_id)
+        page = workflows.list_executions(req.ctx, req.params)
+        return page_response("WorkflowExecutionList", page, execution_item, request_id=req.request_id)
 
     return handler
 

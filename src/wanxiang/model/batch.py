@@ -98,14 +98,13 @@ def object_variables(key: str) -> dict[str, str]:
     }
 
 
-# Tags whose engine names its own output extension (``${ext}`` = the container it writes).
-ENGINE_FILLS_EXT = {"Animation"}
+def output_values(key: str, extra: Mapping[str, str], *, engine_fills_ext: bool = False) -> dict[str, str]:
+    """The variables for a child job reading ``key``, plus ``extra`` (lower-case names).
 
-
-def output_values(key: str, tag: str, extra: Mapping[str, str]) -> dict[str, str]:
-    """The variables for a child of ``tag`` reading ``key``, plus ``extra`` (lower-case names)."""
+    When the child's engine names its own output extension, ``${ext}`` is left for it to fill.
+    """
     values = object_variables(key) | dict(extra)
-    if tag in ENGINE_FILLS_EXT:
+    if engine_fills_ext:
         values.pop("ext", None)
     return values
 

@@ -42,14 +42,7 @@ class QueueFamily(StrEnum):
     ASR = "asrqueue"
 
 
-# Which queue family a job tag runs on, and the id prefix its jobs get.
-TAG_FAMILY: dict[str, QueueFamily] = {
-    Tag.PIC_PROCESS: QueueFamily.PIC,
-    Tag.ANIMATION: QueueFamily.MEDIA,
-    Tag.TRANSLATION: QueueFamily.AI,
-    Tag.WORDS_GENERALIZE: QueueFamily.AI,
-    Tag.SPEECH_RECOGNITION: QueueFamily.ASR,
-}
+# The id prefix a family's jobs get (which family runs a Tag is in its TagSpec, engines/catalog.py).
 FAMILY_JOB_PREFIX: dict[QueueFamily, str] = {
     QueueFamily.PIC: "c",
     QueueFamily.MEDIA: "j",
@@ -66,7 +59,7 @@ FAMILY_CATEGORY: dict[QueueFamily, str] = {
 JOB_LEVELS = (0, 1, 2)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Job:
     """One job as the store keeps it. ``input`` and ``operation`` are element trees as submitted
     (the Operation keeps the request's params; result nodes are added on finish)."""

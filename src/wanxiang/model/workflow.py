@@ -6,12 +6,13 @@ Pure rules only: the topology check, which nodes follow which, which uploads tri
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from wanxiang.model.errors import invalid_argument
-from wanxiang.model.job import TAG_FAMILY, JobState, QueueFamily
+from wanxiang.model.job import JobState, QueueFamily
 from wanxiang.model.tree import Tree, child, is_true, text
 
 START, END = "Start", "End"
@@ -80,6 +81,9 @@ NODE_TYPES = {
     "AIRecognition", "SegmentVideoBody", "HighSpeedHd", "Translation", "WordsGeneralize",
 }
 # The Start/Input element naming the queue each family of node runs on.
+# The queue family a node type's jobs run on (the job catalog knows), or None for other nodes.
+FamilyOf = Callable[[str], QueueFamily | None]
+
 FAMILY_QUEUE_FIELD: dict[QueueFamily, str] = {
     QueueFamily.MEDIA: "QueueId",
     QueueFamily.PIC: "PicProcessQueueId",
@@ -117,7 +121,7 @@ def predecessor(topology: Tree, name: str) -> str:
     return START
 
 
-def validate_topology(topology: Tree | None) -> None:
+def validate_topology(topology: Tree | None, family_of: FamilyOf) -> None:
     """Refuse a topology CI would refuse; each message names the node at fault."""
     if not isinstance(topology, dict):
         raise invalid_argument("MediaWorkflow.Topology is required.")
@@ -131,7 +135,7 @@ def validate_topology(topology: Tree | None) -> None:
     for source, targets in deps.items():
         _check_edges(source, targets, all_nodes)
     _check_reachable(all_nodes, deps)
-    _check_start_input(all_nodes)
+    _check_start_input(all_nodes, family_of)
 
 
 def _check_node(name: str, kind: str) -> None:
@@ -186,14 +190,14 @@ def _check_reachable(all_nodes: dict[str, Tree], deps: dict[str, list[str]]) -> 
         raise invalid_argument(f"Topology.Dependencies has no entry for {', '.join(missing)}.")
 
 
-def _check_start_input(all_nodes: dict[str, Tree]) -> None:
+def _check_start_input(all_nodes: dict[str, Tree], family_of: FamilyOf) -> None:
     start_input = child(all_nodes[START], "Input") or {}
     if not text(start_input, "QueueId").strip():
         raise invalid_argument("Topology.Nodes.Start.Input.QueueId is required.")
     if "ObjectPrefix" not in start_input:
         raise invalid_argument("Topology.Nodes.Start.Input.ObjectPrefix is required.")
     for name, node in all_nodes.items():
-        family = TAG_FAMILY.get(text(node, "Type"))
+        family = family_of(text(node, "Type"))
         if family is not None and not text(start_input, FAMILY_QUEUE_FIELD[family]).strip():
             raise invalid_argument(
                 f"Topology.Nodes.Start.Input.{FAMILY_QUEUE_FIELD[family]} is required by node {name}."
@@ -203,8 +207,8 @@ def _check_start_input(all_nodes: dict[str, Tree]) -> None:
         raise invalid_argument("ExtFilter.CustomExts allows at most 10 extensions.")
 
 
-def queue_field_for(kind: str) -> str:
-    family = TAG_FAMILY.get(kind)
+def queue_field_for(kind: str, family_of: FamilyOf) -> str:
+    family = family_of(kind)
     return FAMILY_QUEUE_FIELD[family] if family is not None else "QueueId"
 
 

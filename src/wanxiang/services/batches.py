@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from wanxiang.engines import catalog
 from wanxiang.model import times
 from wanxiang.model.batch import Batch, BatchType, output_values, with_output_object
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import BATCH_PREFIX, new_id
-from wanxiang.model.job import FAMILY_JOB_PREFIX, TAG_FAMILY, Job, JobState
+from wanxiang.model.job import FAMILY_JOB_PREFIX, Job, JobState
+from wanxiang.model.page import CursorPage
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import NAME_RULE, Workflow
 from wanxiang.services import validation
@@ -20,6 +22,7 @@ from wanxiang.services.listing import parse_list_common
 from wanxiang.services.runs import RunPlanner
 from wanxiang.store.batches import BatchChild, BatchFilter
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import parse_submit_job
 
 INPUT_SOURCES = ("Prefix", "Object", "UrlFile", "Manifest")
 JOB_REQUEST_FIELDS = ("QueueId", "QueueType", "CallBack", "CallBackFormat", "CallBackType", "CallBackMqConfig")
@@ -67,7 +70,7 @@ class BatchService:
     def get(self, ctx: BucketContext, job_id: str) -> Batch | None:
         return self.store.batches.get(ctx.bucket_id, job_id.strip())
 
-    def list(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Batch], str]:
+    def list(self, ctx: BucketContext, params: Mapping[str, str]) -> CursorPage[Batch]:
         window = parse_list_common(params)
         p = {k.lower(): v for k, v in params.items() if v != ""}
         kind = p.get("type")
@@ -80,7 +83,7 @@ class BatchService:
             workflow_id=p.get("workflowid"),
             window=window,
         )
-        return self.store.batches.list(ctx.bucket_id, flt)
+        return CursorPage(*self.store.batches.list(ctx.bucket_id, flt))
 
     def cancel(self, ctx: BucketContext, job_id: str) -> Batch:
         batch = self.store.batches.cancel(ctx.bucket_id, job_id, self.clock())
@@ -112,16 +115,16 @@ class BatchService:
         request.update({name: op[name] for name in JOB_REQUEST_FIELDS if name in op})
         ctx = BucketContext(batch.bucket_id, batch.region)
         if key == SAMPLE_KEY:
-            job = self.jobs.build(ctx, request)[0]
+            job = self.jobs.build(ctx, parse_submit_job(request))[0]
         else:
             try:
-                job = self.jobs.build(ctx, request)[0]
+                job = self.jobs.build(ctx, parse_submit_job(request))[0]
             except CIError as error:
                 job = _failed_child(batch, tag, key, operation, error, self.clock())
         job = replace(job, inventory_trigger_job_id=batch.job_id)
         extra = {"inventorytriggerjobid": batch.job_id, "jobid": job.job_id}
-        job.operation = with_output_object(job.operation, output_values(key, tag, extra))
-        return job
+        values = output_values(key, extra, engine_fills_ext=catalog.engine_fills_ext(tag))
+        return replace(job, operation=with_output_object(job.operation, values))
 
     def _workflow(self, ctx: BucketContext, operation: Tree) -> Workflow:
         workflow_id = text(operation, "WorkflowIds").split(",")[0].strip()
@@ -171,7 +174,7 @@ def _input(request: Tree) -> Tree:
 
 
 def _failed_child(batch: Batch, tag: str, key: str, operation: Tree, error: CIError, now: datetime) -> Job:
-    family = TAG_FAMILY.get(tag)
+    family = catalog.family_of(tag)
     return Job(
         job_id=new_id(FAMILY_JOB_PREFIX[family] if family else "j"),
         bucket_id=batch.bucket_id,

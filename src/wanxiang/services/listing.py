@@ -22,7 +22,7 @@ def parse_list_common(params: Mapping[str, str], states: Sequence[str] = JOB_STA
     if order not in ("Desc", "Asc"):
         raise invalid_argument(f"orderByTime must be Desc or Asc, not {order!r}.")
     raw_size = p.get("size", "10")
-    if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE:
+    if not (raw_size.isascii() and raw_size.isdigit()) or not 1 <= int(raw_size) <= MAX_PAGE:
         raise invalid_argument(f"size must be an integer from 1 to {MAX_PAGE}, not {raw_size!r}.")
     wanted = [s.strip() for s in p.get("states", "All").split(",") if s.strip()]
     for state in wanted:
@@ -57,8 +57,8 @@ def time_param(p: Mapping[str, str], key: str, name: str) -> datetime | None:
 def page_params(p: Mapping[str, str]) -> tuple[int, int]:
     """pageNumber and pageSize (already lower-cased keys, empty values dropped)."""
     number, size = p.get("pagenumber", "1"), p.get("pagesize", "10")
-    if not number.isdigit() or int(number) < 1:
+    if not (number.isascii() and number.isdigit()) or int(number) < 1:
         raise invalid_argument(f"pageNumber must be a positive integer, not {number!r}.")
-    if not size.isdigit() or not 1 <= int(size) <= MAX_PAGE:
+    if not (size.isascii() and size.isdigit()) or not 1 <= int(size) <= MAX_PAGE:
         raise invalid_argument(f"pageSize must be an integer from 1 to {MAX_PAGE}, not {size!r}.")
     return int(number), int(size)

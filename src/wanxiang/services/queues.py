@@ -10,6 +10,7 @@ from wanxiang.callbacks.policy import check_url_shape, is_private_literal
 from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.job import QueueFamily
+from wanxiang.model.page import NumberedPage
 from wanxiang.model.queue import Queue, QueueState
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.services.context import BucketContext
@@ -26,7 +27,7 @@ class QueueService:
     allow_private_callbacks: bool = False
     clock: Callable[[], datetime] = times.now
 
-    def list(self, ctx: BucketContext, family: QueueFamily, params: Mapping[str, str]) -> tuple[list[Queue], int, int, int]:
+    def list(self, ctx: BucketContext, family: QueueFamily, params: Mapping[str, str]) -> NumberedPage[Queue]:
         self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
         p = {k.lower(): v for k, v in params.items() if v != ""}
         ids = [i.strip() for i in p.get("queueids", p.get("queueid", "")).split(",") if i.strip()]
@@ -44,7 +45,8 @@ class QueueService:
             page_number=page_number,
             page_size=page_size,
         )
-        return queues, total, page_number, page_size
+        missing = [i for i in ids if i not in {q.queue_id for q in queues}]
+        return NumberedPage(queues, total, page_number, page_size, missing)
 
     def update(self, ctx: BucketContext, family: QueueFamily, queue_id: str, request: Tree) -> Queue:
         self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())

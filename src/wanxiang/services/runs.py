@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from wanxiang.engines import catalog
 from wanxiang.model import times
 from wanxiang.model.batch import output_values, with_output_object
 from wanxiang.model.errors import CIError
@@ -30,6 +31,7 @@ from wanxiang.services.jobs import JobService
 from wanxiang.store.executions import ExecutionStart
 from wanxiang.store.jobs import PendingCallback
 from wanxiang.store.store import Store
+from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.workflows import workflow_finish_payload
 
 
@@ -74,12 +76,12 @@ class RunPlanner:
             "Tag": kind,
             "Input": _node_input(input_key, run.cos_headers),
             "Operation": operation,
-            "QueueId": text(start_input, queue_field_for(kind)),
+            "QueueId": text(start_input, queue_field_for(kind, catalog.family_of)),
         }
         request.update(_task_callback(start_input))
         ctx = BucketContext(run.bucket_id, run.region)
         try:
-            job = self.jobs.build(ctx, request)[0]
+            job = self.jobs.build(ctx, parse_submit_job(request))[0]
         except CIError as error:
             job = _failed_job(run, kind, input_key, operation, text(start_input, "QueueId"), error, self.clock())
         job = replace(
@@ -89,8 +91,8 @@ class RunPlanner:
             workflow={"Name": name, "RunId": run.run_id, "WorkflowId": run.workflow_id, "WorkflowName": run.workflow_name},
         )
         extra = {"runid": run.run_id, "jobid": job.job_id, "inventorytriggerjobid": run.batch_id}
-        job.operation = with_output_object(job.operation, output_values(run.object_key, kind, extra))
-        return job
+        values = output_values(run.object_key, extra, engine_fills_ext=catalog.engine_fills_ext(kind))
+        return replace(job, operation=with_output_object(job.operation, values))
 
     def next_steps(self, run: Execution, tasks: dict[str, Job]) -> list[tuple[str, Job]]:
         """Jobs for the successors of nodes that succeeded and have none yet."""

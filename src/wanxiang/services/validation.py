@@ -1,99 +1,28 @@
-"""Submit-time checks of a job request; each failure names the field."""
+"""Submit-time checks that need the server's policy, not just the request."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-
 from wanxiang.callbacks.policy import check_url_shape, is_private_literal
-from wanxiang.model.errors import CIError, invalid_argument
-from wanxiang.model.job import JOB_LEVELS, Tag
-from wanxiang.model.tree import Tree, text
-
-MAX_USER_DATA = 1024
-
-# What each engine can tell before running. Two shapes: a check of the tag's params alone, or a
-# check of the whole Operation (params merged in) with the Input.
-_PARAMS_VALIDATORS: dict[str, str] = {
-    Tag.ANIMATION: "wanxiang.engines.animation.params:validate_animation",
-}
-_OPERATION_VALIDATORS: dict[str, str] = {
-    Tag.SPEECH_RECOGNITION: "wanxiang.engines.asr.engine:validate_speech_recognition",
-    Tag.TRANSLATION: "wanxiang.engines.translation.engine:validate_translation",
-    Tag.WORDS_GENERALIZE: "wanxiang.engines.words.engine:validate_words_generalize",
-}
-
-
-def _load(target: str) -> Callable[..., None]:
-    module, _, name = target.partition(":")
-    found: Callable[..., None] = getattr(importlib.import_module(module), name)
-    return found
-
-
-def check_job_params(tag: str, operation: Tree, input_tree: Tree) -> None:
-    """Submit-time engine checks of a job; ``operation`` has the effective params under ``tag``."""
-    if tag in _PARAMS_VALIDATORS:
-        params = operation.get(tag)
-        _load(_PARAMS_VALIDATORS[tag])(params if isinstance(params, dict) else {})
-    elif tag in _OPERATION_VALIDATORS:
-        _load(_OPERATION_VALIDATORS[tag])(operation, input_tree)
-
-
-def check_template_params(tag: str, params: Tree) -> None:
-    """The same checks for a template's params (no Input or Output yet)."""
-    if tag in _PARAMS_VALIDATORS:
-        _load(_PARAMS_VALIDATORS[tag])(params)
-    elif tag in _OPERATION_VALIDATORS:
-        _load(_OPERATION_VALIDATORS[tag])({tag: params, "NoNeedOutput": "true"}, {"Object": "template"})
-
-
-def check_user_data(operation: Tree) -> None:
-    user_data = text(operation, "UserData")
-    if len(user_data) > MAX_USER_DATA:
-        raise invalid_argument(f"Operation.UserData is {len(user_data)} characters; at most {MAX_USER_DATA} are allowed.")
-    if any(not (0x20 <= ord(ch) <= 0x7E) for ch in user_data):
-        raise invalid_argument("Operation.UserData must be printable ASCII.")
-
-
-def job_level(operation: Tree) -> int:
-    raw = text(operation, "JobLevel").strip()
-    if not raw:
-        return 0
-    if not raw.isdigit() or int(raw) not in JOB_LEVELS:
-        raise invalid_argument(f"Operation.JobLevel must be 0, 1 or 2, not {raw!r}.")
-    return int(raw)
-
-
-def check_output(operation: Tree, field_prefix: str = "Operation.Output") -> None:
-    for name in ("Region", "Bucket", "Object"):
-        if not text(operation, "Output", name).strip():
-            raise invalid_argument(f"{field_prefix}.{name} is required.")
-    obj = text(operation, "Output", "Object")
-    if "\x00" in obj or obj.startswith("/") and obj.strip("/") == "":
-        raise invalid_argument(f"{field_prefix}.Object is not a valid object key: {obj!r}.")
+from wanxiang.model.errors import invalid_argument
+from wanxiang.model.tree import Tree
+from wanxiang.wire.submit import CallBack, parse_callback
 
 
 def callback_settings(request: Tree, *, allow_private: bool) -> Tree:
-    """The job's own callback settings, validated; {} when it has none."""
-    url = text(request, "CallBack").strip()
-    fmt = text(request, "CallBackFormat").strip() or "XML"
-    kind = text(request, "CallBackType").strip() or "Url"
-    if fmt.upper() not in ("XML", "JSON"):
-        raise invalid_argument(f"CallBackFormat must be XML or JSON, not {fmt!r}.")
-    if kind not in ("Url", "TDMQ", "Kafka"):
-        raise invalid_argument(f"CallBackType must be Url, TDMQ or Kafka, not {kind!r}.")
-    if kind != "Url":
-        raise CIError(400, "InvalidArgument", f"CallBackType {kind} is not available in wanxiang; use Url.")
-    if not url:
-        return {"Format": fmt.upper()} if text(request, "CallBackFormat") else {}
-    if url == "no":
-        return {"Url": "no"}
-    problem = check_url_shape(url)
-    if problem:
-        raise invalid_argument(problem)
-    if not allow_private and is_private_literal(url):
-        raise invalid_argument(
-            f"CallBack {url!r} points to a private or loopback address; the server refuses those "
-            "unless started with --allow-private-callbacks."
-        )
-    return {"Url": url, "Format": fmt.upper()}
+    """The callback settings of a request tree, validated; {} when it has none."""
+    return checked_callback(parse_callback(request), allow_private=allow_private)
+
+
+def checked_callback(callback: CallBack, *, allow_private: bool) -> Tree:
+    """The job's own callback settings once the URL passes the policy; {} when it has none."""
+    url = callback.url
+    if url and url != "no":
+        problem = check_url_shape(url)
+        if problem:
+            raise invalid_argument(problem)
+        if not allow_private and is_private_literal(url):
+            raise invalid_argument(
+                f"CallBack {url!r} points to a private or loopback address; the server refuses those "
+                "unless started with --allow-private-callbacks."
+            )
+    return callback.settings()

@@ -7,10 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from wanxiang.engines import catalog
 from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import WORKFLOW_PREFIX, new_id
 from wanxiang.model.job import Job
+from wanxiang.model.page import CursorPage, NumberedPage
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import (
     NAME_RULE,
@@ -76,7 +78,7 @@ class WorkflowService:
         if not self.store.workflows.delete(ctx.bucket_id, workflow_id):
             raise _no_such_workflow(ctx, workflow_id)
 
-    def describe(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Workflow], int, int, int, list[str]]:
+    def describe(self, ctx: BucketContext, params: Mapping[str, str]) -> NumberedPage[Workflow]:
         p = {k.lower(): v for k, v in params.items() if v != ""}
         ids = [i.strip() for i in p.get("ids", "").split(",") if i.strip()]
         if len(ids) > MAX_IDS:
@@ -86,7 +88,7 @@ class WorkflowService:
             ctx.bucket_id, ids=ids, name=p.get("name", ""), page_number=number, page_size=size
         )
         missing = [i for i in ids if i not in {w.workflow_id for w in found}]
-        return found, total, number, size, missing
+        return NumberedPage(found, total, number, size, missing)
 
     def existing(self, ctx: BucketContext, workflow_id: str) -> Workflow:
         workflow = self.store.workflows.get(ctx.bucket_id, workflow_id)
@@ -103,14 +105,14 @@ class WorkflowService:
         if raw_state not in {s.value for s in WorkflowState}:
             raise invalid_argument(f"MediaWorkflow.State must be Active or Paused, not {raw_state!r}.")
         topology = child(body, "Topology")
-        validate_topology(topology)
+        validate_topology(topology, catalog.family_of)
         assert topology is not None
         self._check_queues(ctx, topology)
         return name, WorkflowState(raw_state), topology
 
     def _check_queues(self, ctx: BucketContext, topology: Tree) -> None:
         start_input = child(topology, "Nodes", START, "Input") or {}
-        fields = {"QueueId"} | {queue_field_for(text(n, "Type")) for n in nodes(topology).values()}
+        fields = {"QueueId"} | {queue_field_for(text(n, "Type"), catalog.family_of) for n in nodes(topology).values()}
         for field in sorted(fields):
             queue_id = text(start_input, field).strip()
             if not queue_id:
@@ -151,7 +153,7 @@ class WorkflowService:
             self.store.jobs.wake()
         return started
 
-    def list_executions(self, ctx: BucketContext, params: Mapping[str, str]) -> tuple[list[Execution], str]:
+    def list_executions(self, ctx: BucketContext, params: Mapping[str, str]) -> CursorPage[Execution]:
         window = parse_list_common(params, states=("Running", "Success", "Failed", "Cancel"))
         p = {k.lower(): v for k, v in params.items() if v != ""}
         workflow_id = p.get("workflowid", "")
@@ -163,7 +165,7 @@ class WorkflowService:
             batch_id=p.get("jobid"),
             window=window,
         )
-        return self.store.executions.list(ctx.bucket_id, flt)
+        return CursorPage(*self.store.executions.list(ctx.bucket_id, flt))
 
     def get_execution(self, ctx: BucketContext, run_id: str) -> tuple[Execution, dict[str, Job]]:
         run = self.store.executions.get(ctx.bucket_id, run_id)

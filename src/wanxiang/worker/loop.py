@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wanxiang.engines import registry
+from wanxiang.engines import catalog
 from wanxiang.engines.base import EngineJob
 from wanxiang.model import times
 from wanxiang.model.errors import JobFailure
@@ -127,7 +127,7 @@ class Worker:
             self.on_finished(finished)
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
-        engine = registry.get(job.tag)
+        engine = catalog.engine(job.tag)
         if engine is None:
             return JobState.FAILED, "UnsupportedTag", f"No engine is installed for Tag {job.tag}.", {}
         operation = dict(job.operation)

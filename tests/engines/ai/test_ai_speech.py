@@ -10,7 +10,8 @@ import pytest
 from av.audio.stream import AudioStream
 
 from conftest import MakeJob, tool_missing
-from wanxiang.engines.asr.engine import SpeechRecognitionEngine, validate_speech_recognition
+from wanxiang.engines.asr.engine import SpeechRecognitionEngine
+from wanxiang.engines.asr.params import validate_speech_recognition
 from wanxiang.model.errors import CIError, JobFailure
 from wanxiang.model.tree import Tree
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import MakeJob
-from wanxiang.engines.words.engine import WordsGeneralizeEngine, validate_words_generalize
+from wanxiang.engines.words.engine import WordsGeneralizeEngine
+from wanxiang.engines.words.params import validate_words_generalize
 from wanxiang.model.errors import CIError
 from wanxiang.model.tree import Tree
 

@@ -8,6 +8,7 @@ from wanxiang.engines.base import EngineJob, JobIO, StoredObject
 from wanxiang.engines.pic.decode import DEFAULT_LIMITS, PixelLimits, probe
 from wanxiang.engines.pic.info import CI_FORMAT_NAMES, jpeg_quality, source_average_colour
 from wanxiang.engines.pic.pipeline import ProcessedImage, process_image
+from wanxiang.engines.pic.plan import planned_operations
 from wanxiang.model.errors import JobFailure
 from wanxiang.model.tree import Tree, is_true, text
 
@@ -28,7 +29,8 @@ class PicProcessEngine:
         output_bucket = text(job.operation, "Output", "Bucket").strip() or None
         data = io.input_path().read_bytes()
         io.progress(10)
-        result = process_image(data, rule, read_object=io.read_object, limits=self.limits)
+        planned = planned_operations(job.operation)
+        result = process_image(data, rule, read_object=io.read_object, limits=self.limits, parsed=planned)
         io.progress(80)
         stored = io.write_object(output_key, result.data, result.content_type, bucket=output_bucket)
         upload: Tree = {}

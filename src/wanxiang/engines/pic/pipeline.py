@@ -7,7 +7,7 @@ encoding operations (format, quality, interlace, strip, size-limit) asked for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,9 +93,13 @@ def process_image(
     *,
     read_object: ReadObject | None = None,
     limits: PixelLimits = DEFAULT_LIMITS,
+    parsed: Sequence[Operation] | None = None,
 ) -> ProcessedImage:
-    """Apply ``rule`` to the image ``data``; raise JobFailure(code, message) when it cannot."""
-    operations = _parse(rule)
+    """Apply ``rule`` to the image ``data``; raise JobFailure(code, message) when it cannot.
+
+    ``parsed``, when given, is ``rule`` already parsed (a job's plan), so it is not parsed again.
+    """
+    operations = _parse(rule) if parsed is None else _without_styles(list(parsed))
     ignore_error = any(isinstance(op, IgnoreError) for op in operations)
     source = probe(data)
     try:
@@ -114,6 +118,10 @@ def _parse(rule: str) -> list[Operation]:
         operations = parse_rule(rule)
     except RuleError as error:
         raise JobFailure("InvalidArgument", error.message) from None
+    return _without_styles(operations)
+
+
+def _without_styles(operations: list[Operation]) -> list[Operation]:
     if any(isinstance(op, Style) for op in operations):
         raise JobFailure("InvalidArgument", "styles are not supported")
     return operations

@@ -5,27 +5,12 @@ from __future__ import annotations
 from wanxiang.engines.base import EngineJob, JobIO
 from wanxiang.engines.words.entities import Entity, entities
 from wanxiang.engines.words.entities import uses_hmm as ner_uses_hmm
+from wanxiang.engines.words.params import MAX_INPUT_BYTES
 from wanxiang.engines.words.segment import Token, ensure_loaded, segment, tagged
 from wanxiang.engines.words.segment import uses_hmm as segment_uses_hmm
 from wanxiang.engines.words.textcodec import decode_text
-from wanxiang.model.errors import JobFailure, invalid_argument
+from wanxiang.model.errors import JobFailure
 from wanxiang.model.tree import Tree, text
-
-SEG_METHODS = {"mix": "MIX", "segbasic": "SegBasic"}
-NER_METHODS = {"dl": "DL", "nerbasic": "NerBasic"}
-MAX_INPUT_BYTES = 10 * 1024 * 1024
-
-
-def validate_words_generalize(operation: Tree, input: Tree) -> None:
-    """Submit-time checks: an input object and known SegMethod/NerMethod values."""
-    if not text(input, "Object"):
-        raise invalid_argument("Input.Object is required for WordsGeneralize.")
-    seg = text(operation, "WordsGeneralize", "SegMethod")
-    if seg and seg.lower() not in SEG_METHODS:
-        raise invalid_argument(f"SegMethod must be MIX or SegBasic, not {seg!r}.")
-    ner = text(operation, "WordsGeneralize", "NerMethod")
-    if ner and ner.lower() not in NER_METHODS:
-        raise invalid_argument(f"NerMethod must be DL or NerBasic, not {ner!r}.")
 
 
 def _token_node(token: Token) -> Tree:
