@@ -17,11 +17,12 @@ from unittest import mock
 from tests.support.images import marker_png
 
 from bench import REGION, sized
+from wanxiang.app import App
+from wanxiang.config import Settings
 from wanxiang.model import times
 from wanxiang.services.context import BucketContext
 from wanxiang.storage.local import LocalStorage
 from wanxiang.store.store import Store
-from wanxiang.worker.batches import build_walker
 
 BUCKET = "walk-1250000000"
 PER_FOLDER = 1000
@@ -53,7 +54,7 @@ def bare_listing(storage: LocalStorage) -> tuple[int, float]:
 
 
 def walk(store: Store, storage: LocalStorage) -> tuple[int, float, int]:
-    walker = build_walker(store, storage, page_size=PAGE)
+    walker = App.build(Settings(), store, storage, side="worker").batch_walker(page_size=PAGE)
     request = {
         "Name": "bench",
         "Type": "Job",

@@ -1,6 +1,6 @@
 """Bench: no-op jobs claimed and finished per second on PostgreSQL by 2 worker processes.
 
-Ours (``JobStore.claim`` + ``JobStore.finish`` in a loop, no engine) beside procrastinate (its own
+Ours (``JobQueue.claim`` + ``JobQueue.finish`` in a loop, no engine) beside procrastinate (its own
 schema, an async no-op task, ``run_worker(wait=False)``) and a bare ``SELECT ... FOR UPDATE SKIP
 LOCKED`` + ``UPDATE`` loop with psycopg on a minimal table. Each system works in its own fresh
 PostgreSQL schema, dropped afterwards; all at the server's default commit settings.
@@ -31,6 +31,7 @@ from bench import quick, sized
 from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.store.db import create_schema, drop_schema, migrate, open_engine
 from wanxiang.store.jobs import JobStore
+from wanxiang.store.queue import JobQueue
 from wanxiang.store.queues import QueueStore, default_queue_id
 
 PG_URL = os.environ.get("WANXIANG_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -112,7 +113,7 @@ def ours_setup(schema: str, count: int) -> None:
     engine.dispose()
 
 
-def ours_drain(store: JobStore) -> int:
+def ours_drain(store: JobQueue) -> int:
     done = 0
     while True:
         claim = store.claim(datetime.now(UTC), 30)
@@ -126,7 +127,7 @@ def ours_drain(store: JobStore) -> int:
 
 
 def ours_worker(schema: str, go: Event, ready: mp.Queue) -> None:
-    store = JobStore(open_engine(PG_URL, schema=schema))
+    store = JobQueue(open_engine(PG_URL, schema=schema))
     with store.engine.connect():
         pass  # open the pooled connection before the clock starts
     ready.put("ready")
@@ -233,7 +234,7 @@ def bare_count(schema: str) -> int:
 # -- the run --------------------------------------------------------------------------------------
 
 SYSTEMS: dict[str, tuple[Callable[[str, int], None], Callable[[str, Event, mp.Queue], None], Callable[[str], int]]] = {
-    "wanxiang JobStore claim+finish": (ours_setup, ours_worker, ours_count),
+    "wanxiang JobQueue claim+finish": (ours_setup, ours_worker, ours_count),
     "procrastinate 3 (async no-op)": (procrastinate_setup, procrastinate_worker, procrastinate_count),
     "bare SKIP LOCKED + UPDATE": (bare_setup, bare_worker, bare_count),
 }
@@ -260,7 +261,7 @@ def profile_ours(count: int) -> None:
     """Where one process of our claim+finish loop spends its time (cumulative, top 25)."""
     with fresh_schema("profile") as schema:
         ours_setup(schema, count)
-        store = JobStore(open_engine(PG_URL, schema=schema))
+        store = JobQueue(open_engine(PG_URL, schema=schema))
         profiler = cProfile.Profile()
         profiler.enable()
         done = ours_drain(store)

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 from wanxiang.config import Settings, load_credentials
 
 if TYPE_CHECKING:
+    from wanxiang.app import App
     from wanxiang.server import WorkerSpec
-    from wanxiang.storage.base import ObjectStorage
-    from wanxiang.store.store import Store
 
 log = logging.getLogger("wanxiang")
 
@@ -51,6 +50,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--region", default=os.environ.get("WANXIANG_REGION", "ap-guangzhou"))
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
     serve.add_argument("--lease-seconds", type=float, default=30.0)
+    serve.add_argument(
+        "--pic-processes",
+        type=int,
+        default=int(os.environ.get("WANXIANG_PIC_PROCESSES", "2")),
+        help="child processes for image processing on download and upload (503 SlowDown when all are busy); "
+        "0 runs it inside the API process, unisolated",
+    )
+    serve.add_argument(
+        "--pic-backlog",
+        type=int,
+        default=int(os.environ.get("WANXIANG_PIC_BACKLOG", "8")),
+        help="image processing requests that may wait for a free child before 503 SlowDown",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=float(os.environ.get("WANXIANG_BODY_TIMEOUT", "60")),
+        help="408 RequestTimeout when no byte of a request body arrives for this many seconds",
+    )
+    serve.add_argument(
+        "--max-signature-window",
+        type=int,
+        default=int(os.environ.get("WANXIANG_MAX_SIGNATURE_WINDOW", str(7 * 24 * 3600))),
+        help="longest q-sign-time window accepted, in seconds (default 7 days)",
+    )
     worker = sub.add_parser("worker", help="run workers only (point them at the shared database and storage)")
     _common(worker)
     worker.add_argument("--workers", type=int, default=None)
@@ -63,8 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
             help="let callbacks reach private/loopback addresses",
         )
         command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
+        command.add_argument(
+            "--job-timeout",
+            type=_job_timeouts,
+            default=os.environ.get("WANXIANG_JOB_TIMEOUTS", ""),
+            help="'<Tag or QueueId>=<seconds>,...': job deadlines over the per-Tag defaults (JobTimeout past them)",
+        )
     sub.add_parser("doctor", help="report which engines, models and language pairs are available")
     return parser
+
+
+def _job_timeouts(spec: str) -> str:
+    from wanxiang.worker.deadlines import JobDeadlines
+
+    try:
+        JobDeadlines.parse(spec)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return spec
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,67 +134,63 @@ def _settings(args: argparse.Namespace) -> Settings:
         storage_url=args.storage_url,
         workers=args.workers if args.workers is not None else (os.cpu_count() or 1),
         lease_seconds=args.lease_seconds,
+        allow_private_callbacks=args.allow_private_callbacks,
+        callback_backoff_seconds=args.callback_backoff,
+        job_timeouts=args.job_timeout,
     )
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
-        settings.allow_private_callbacks = args.allow_private_callbacks
+        settings.max_signature_seconds = args.max_signature_window
+        settings.body_timeout_seconds = args.body_timeout
+        settings.pic_processes = max(0, args.pic_processes)
+        settings.pic_backlog = max(0, args.pic_backlog)
     return settings
 
 
-def _open(settings: Settings, schema: str | None) -> tuple[Store, ObjectStorage]:
-    from wanxiang.storage.registry import open_storage
+def _open(settings: Settings, schema: str | None) -> App:
+    from wanxiang.app import App
     from wanxiang.store.db import create_schema, open_engine
-    from wanxiang.store.store import Store
 
-    url = settings.resolved_database_url()
     if schema:
-        engine = open_engine(url)
+        engine = open_engine(settings.resolved_database_url())
         if engine.dialect.name == "postgresql":
             create_schema(engine, schema)
         engine.dispose()
-    return Store.open(url, schema=schema), open_storage(settings.resolved_storage_url())
+    return App.open(settings, schema=schema)
 
 
 def _spec(settings: Settings, args: argparse.Namespace) -> WorkerSpec:
     from wanxiang.server import WorkerSpec
 
-    return WorkerSpec(
-        database_url=settings.resolved_database_url(),
-        storage_url=settings.resolved_storage_url(),
-        schema=args.database_schema,
-        lease_seconds=settings.lease_seconds,
-        log_level=logging.getLogger().level,
-    )
+    return WorkerSpec(settings=settings, schema=args.database_schema, log_level=logging.getLogger().level)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from wanxiang.server import CallbackThread, WorkerPool, build_app
+    from wanxiang.api.http_server import server_config
+    from wanxiang.server import CallbackThread, WorkerPool
 
     credentials, generated = load_credentials(settings.data_dir)
     settings.credentials = credentials
     if generated:
         print(generated, flush=True)
-    store, storage = _open(settings, args.database_schema)
-    app, _ = build_app(settings, store, storage)
+    app = _open(settings, args.database_schema)
     pool = WorkerPool(_spec(settings, args), settings.workers)
-    store.jobs.wake_hooks.append(pool.ring)
-    callbacks = CallbackThread(store, settings.allow_private_callbacks, args.callback_backoff)
+    app.store.jobs.wake_hooks.append(pool.ring)
+    callbacks = CallbackThread(app)
     pool.start()
     callbacks.start()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                            server_header=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app.http(), settings.host, settings.port))
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
-                f"(database {store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
+                f"(database {app.store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
     try:
         _run_until_stopped(server, announce)
     finally:
         callbacks.shutdown()
         pool.shutdown()
-        store.close()
+        app.close()
     return 0
 
 
@@ -179,9 +215,9 @@ def _run_until_stopped(server: Any, announce: str) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from wanxiang.server import CallbackThread, WorkerPool
 
-    store, _ = _open(settings, args.database_schema)
+    app = _open(settings, args.database_schema)
     pool = WorkerPool(_spec(settings, args), settings.workers)
-    callbacks = CallbackThread(store, allow_private=args.allow_private_callbacks, backoff_seconds=args.callback_backoff)
+    callbacks = CallbackThread(app)
     pool.start()
     callbacks.start()
     stop = threading.Event()
@@ -192,7 +228,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         callbacks.shutdown()
         pool.shutdown()
-        store.close()
+        app.close()
     return 0
 
 

@@ -1,78 +1,22 @@
-"""Assembling a process: store, storage, services, the HTTP app, embedded workers, callbacks."""
+"""Running processes around an App: embedded worker processes and the callback thread."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.applications import Starlette
-
-from wanxiang.api import ci_routes, object_routes
-from wanxiang.api.app import create_app
-from wanxiang.api.object_routes import ObjectHooks
-from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
-from wanxiang.callbacks.deliver import Deliverer
+from wanxiang.app import App
 from wanxiang.config import Settings
-from wanxiang.storage.base import ObjectStorage
-from wanxiang.storage.registry import open_storage
-from wanxiang.store.jobs import NOTIFY_CHANNEL
+from wanxiang.store.queue import NOTIFY_CHANNEL
 from wanxiang.store.store import Store
-from wanxiang.worker.loop import Worker
 from wanxiang.worker.wake import ListenWaiter, PollWaiter, Waiter
 
 log = logging.getLogger("wanxiang")
-
-
-# Feature modules: each has ``register(router, services, hooks)``; absent ones are skipped.
-EXTENSION_MODULES = (
-    "wanxiang.api.pic_routes",
-    "wanxiang.api.style_routes",
-    "wanxiang.api.batch_routes",
-    "wanxiang.api.workflow_routes",
-)
-# Worker side tasks: each module has ``make_side_tasks(store, storage) -> list[Callable[[], bool]]``.
-SIDE_TASK_MODULES = ("wanxiang.worker.batches", "wanxiang.worker.workflows")
-
-
-def side_tasks(store: Store, storage: ObjectStorage) -> list[Callable[[], bool]]:
-    import importlib
-
-    tasks: list[Callable[[], bool]] = []
-    for name in SIDE_TASK_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        tasks.extend(module.make_side_tasks(store, storage))
-    return tasks
-
-
-def build_app(settings: Settings, store: Store, storage: ObjectStorage) -> tuple[Starlette, Services]:
-    services = Services.build(settings, store, storage)
-    router = Router()
-    hooks = ObjectHooks()
-    ci_routes.register(router, services)
-    _register_extensions(router, services, hooks)
-    object_routes.register(router, services, hooks)
-    return create_app(settings, router), services
-
-
-def _register_extensions(router: Router, services: Services, hooks: ObjectHooks) -> None:
-    """Feature modules that add routes or object hooks (image processing, batch jobs, workflows)."""
-    import importlib
-
-    for name in EXTENSION_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        module.register(router, services, hooks)
 
 
 def make_waiter(store: Store, database_url: str, schema: str | None, doorbell: Any = None) -> Waiter:
@@ -84,10 +28,10 @@ def make_waiter(store: Store, database_url: str, schema: str | None, doorbell: A
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    database_url: str
-    storage_url: str
+    """What a spawned worker process needs to build its App: the server's own Settings."""
+
+    settings: Settings
     schema: str | None
-    lease_seconds: float
     log_level: int
 
 
@@ -103,16 +47,21 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    store = Store.open(spec.database_url, schema=spec.schema, run_migrations=False, synchronous="NORMAL")
-    storage = open_storage(spec.storage_url)
-    waiter = make_waiter(store, spec.database_url, spec.schema, doorbell)
+    # NORMAL (SQLite): a claim or finish lost in a power cut only means the job runs again.
+    app = App.open(spec.settings, schema=spec.schema, side="worker", run_migrations=False, synchronous="NORMAL")
+    waiter = make_waiter(app.store, spec.settings.resolved_database_url(), spec.schema, doorbell)
     if doorbell is not None:  # jobs this worker creates (batch children, workflow steps) wake the others
-        store.jobs.wake_hooks.append(doorbell.set)
-    worker = Worker(store, storage, waiter, lease_seconds=spec.lease_seconds)
-    worker.side_tasks = side_tasks(store, storage)
+        app.store.jobs.wake_hooks.append(doorbell.set)
+    worker = app.worker(waiter)
     log.info("worker %s started", worker.worker_id)
     worker.run(stop)
-    store.close()
+    app.close()
+    if worker.stuck:
+        # An engine thread outlived its job; only ending the process stops it. The pool starts
+        # a fresh worker in this one's place.
+        log.warning("worker %s exits to be replaced (an engine is stuck)", worker.worker_id)
+        logging.shutdown()
+        os._exit(0)
 
 
 class WorkerPool:
@@ -162,9 +111,11 @@ class WorkerPool:
 
 
 class CallbackThread:
-    def __init__(self, store: Store, allow_private: bool, backoff_seconds: float) -> None:
+    """Delivers the callback outbox of the App's store until shut down."""
+
+    def __init__(self, app: App) -> None:
         self.stop = threading.Event()
-        self.deliverer = Deliverer(store.callbacks, allow_private=allow_private, backoff_seconds=backoff_seconds)
+        self.deliverer = app.deliverer()
         self.thread = threading.Thread(target=self.deliverer.run, args=(self.stop,), name="callbacks", daemon=True)
 
     def start(self) -> None:

@@ -6,18 +6,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from wanxiang.app import App
+from wanxiang.config import Settings
 from wanxiang.model import times
 from wanxiang.services.batches import BatchService
 from wanxiang.services.context import BucketContext
-from wanxiang.services.jobs import JobService
-from wanxiang.services.runs import RunPlanner
 from wanxiang.services.workflows import WorkflowService
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.store import Store
-from wanxiang.worker.batches import BatchWalker, build_walker
+from wanxiang.worker.batches import BatchWalker
 from wanxiang.worker.loop import Worker
 from wanxiang.worker.wake import PollWaiter
-from wanxiang.worker.workflows import build_advancer
 
 REGION = "ap-guangzhou"
 
@@ -51,16 +50,15 @@ class Flows:
 def make_flows(store: Store, storage: ObjectStorage, bucket: str, page_size: int = 1000) -> Flows:
     storage.create_bucket(bucket)
     store.queues.ensure_bucket(bucket, REGION, times.now())
-    jobs = JobService(store, allow_private_callbacks=True)
-    planner = RunPlanner(store, jobs)
-    worker = Worker(store, storage, PollWaiter(), lease_seconds=30)
-    worker.side_tasks = [build_advancer(store).advance_once]
+    app = App.build(Settings(allow_private_callbacks=True), store, storage, side="worker")
+    # The walker is stepped by hand (see Flows.step); the worker keeps only the run advancer.
+    worker = Worker(store, storage, PollWaiter(), lease_seconds=30, side_tasks=[app.run_advancer().advance_once])
     return Flows(
         store=store,
         storage=storage,
         ctx=BucketContext(bucket, REGION),
-        batches=BatchService(store, jobs, planner, allow_private_callbacks=True),
-        workflows=WorkflowService(store, planner),
+        batches=app.batches,
+        workflows=app.workflows,
         worker=worker,
-        walker=build_walker(store, storage, page_size=page_size),
+        walker=app.batch_walker(page_size=page_size),
     )

@@ -14,25 +14,27 @@ from typing import Any
 
 from tests.integration.flows_support import REGION, make_flows
 from tests.support.images import marker_png
+from wanxiang.app import App
+from wanxiang.config import Settings
 from wanxiang.model import times
 from wanxiang.model.job import JobState
 from wanxiang.storage.local import LocalStorage
 from wanxiang.storage.memory import MemoryStorage
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.store import Store
-from wanxiang.worker.batches import build_walker
 
 BUCKET = "restart-1250000000"
 
 # A worker process that only walks batches, slowly, so it can be killed between pages.
 WALKER = """
 import sys, time
+from wanxiang.app import App
+from wanxiang.config import Settings
 from wanxiang.storage.local import LocalStorage
 from wanxiang.store.store import Store
-from wanxiang.worker.batches import build_walker
-from wanxiang.worker.batches import build_walker
 store = Store.open(sys.argv[1], run_migrations=False)
-walker = build_walker(store, LocalStorage(sys.argv[2]), page_size=10, lease_seconds=1)
+app = App.build(Settings(), store, LocalStorage(sys.argv[2]), side="worker")
+walker = app.batch_walker(page_size=10, lease_seconds=1)
 while True:
     if not walker.walk_once():
         time.sleep(0.05)
@@ -143,7 +145,7 @@ def test_two_walkers_racing_over_one_batch_submit_each_object_once(store: Store)
     for key in keys:
         flows.storage.put(BUCKET, key, b"x")
     batch = flows.batches.create(flows.ctx, batch_request("in/"))
-    walkers = [build_walker(store, flows.storage, page_size=3) for _ in range(2)]
+    walkers = [App.build(Settings(), store, flows.storage, side="worker").batch_walker(page_size=3) for _ in range(2)]
 
     def walk(walker: Any) -> None:
         deadline = time.monotonic() + 30

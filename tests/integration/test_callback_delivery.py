@@ -10,7 +10,7 @@ from tests.integration.test_job_store import fresh, make_job
 from wanxiang.callbacks.deliver import Deliverer, HttpTransport
 from wanxiang.model import times
 from wanxiang.model.job import JobState
-from wanxiang.store.jobs import PendingCallback
+from wanxiang.store.outbox import PendingCallback
 from wanxiang.store.store import Store
 
 
@@ -45,10 +45,10 @@ def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: 
         for url in targets:
             job = make_job()
             store.jobs.insert([job])
-            claim = store.jobs.claim(times.now(), 30)
+            claim = store.job_queue.claim(times.now(), 30)
             assert claim is not None
-            store.jobs.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
-                              callbacks=lambda j, url=url: [PendingCallback("TaskFinish", url, "application/xml", "<x/>")])
+            store.job_queue.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
+                               callbacks=[PendingCallback("TaskFinish", url, "application/xml", "<x/>")])
             job_ids.append(claim.job.job_id)
         deliverer = Deliverer(store.callbacks, transport=HttpTransport(timeout=2), allow_private=False)
         while deliverer.deliver_due():
@@ -60,10 +60,10 @@ def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: 
         # The same outbox, with private targets allowed (as tests and closed networks do), delivers.
         job = make_job()
         store.jobs.insert([job])
-        claim = store.jobs.claim(times.now(), 30)
+        claim = store.job_queue.claim(times.now(), 30)
         assert claim is not None
-        store.jobs.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
-                          callbacks=lambda j: [PendingCallback("TaskFinish", targets[0], "application/xml", "<x/>")])
+        store.job_queue.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS, "Success", "", {},
+                           callbacks=[PendingCallback("TaskFinish", targets[0], "application/xml", "<x/>")])
         Deliverer(store.callbacks, transport=HttpTransport(timeout=2), allow_private=True).deliver_due()
         assert canary.hits == 1
         assert store.callbacks.for_job(claim.job.job_id)[0].state == "Delivered"

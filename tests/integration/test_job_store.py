@@ -42,11 +42,11 @@ def test_claim_takes_higher_job_level_first_then_oldest(store: Store) -> None:
         store.jobs.insert([job])
     order = []
     for _ in range(3):
-        claim = store.jobs.claim(times.now(), 30)
+        claim = store.job_queue.claim(times.now(), 30)
         assert claim is not None
         order.append(claim.job.job_id)
     assert order == [high_old.job_id, high_new.job_id, low.job_id]
-    assert store.jobs.claim(times.now(), 30) is None
+    assert store.job_queue.claim(times.now(), 30) is None
 
 
 def test_paused_queue_is_not_claimed_until_active(store: Store) -> None:
@@ -54,9 +54,9 @@ def test_paused_queue_is_not_claimed_until_active(store: Store) -> None:
     job = make_job()
     store.jobs.insert([job])
     store.queues.update(job.queue_id, times.now(), name=None, state="Paused", notify_config=None)
-    assert store.jobs.claim(times.now(), 30) is None
+    assert store.job_queue.claim(times.now(), 30) is None
     store.queues.update(job.queue_id, times.now(), name=None, state="Active", notify_config=None)
-    claim = store.jobs.claim(times.now(), 30)
+    claim = store.job_queue.claim(times.now(), 30)
     assert claim is not None and claim.job.job_id == job.job_id
 
 
@@ -64,16 +64,16 @@ def test_lapsed_lease_is_claimed_again_and_the_old_owner_cannot_finish(store: St
     fresh(store)
     job = make_job()
     store.jobs.insert([job])
-    first = store.jobs.claim(times.now(), 1)
+    first = store.job_queue.claim(times.now(), 1)
     assert first is not None
     later = times.now() + timedelta(seconds=5)
-    assert store.jobs.renew(job.job_id, first.lease_token, times.now(), 1)
-    assert store.jobs.release_expired(later) == 1
-    second = store.jobs.claim(later, 30)
+    assert store.job_queue.renew(job.job_id, first.lease_token, times.now(), 1)
+    assert store.job_queue.release_expired(later) == 1
+    second = store.job_queue.claim(later, 30)
     assert second is not None and second.job.job_id == job.job_id
-    assert not store.jobs.renew(job.job_id, first.lease_token, later, 30)
-    assert store.jobs.finish(job.job_id, first.lease_token, later, JobState.FAILED, "X", "stale", {}) is None
-    done = store.jobs.finish(job.job_id, second.lease_token, later, JobState.SUCCESS, "Success", "", {"R": "1"})
+    assert not store.job_queue.renew(job.job_id, first.lease_token, later, 30)
+    assert store.job_queue.finish(job.job_id, first.lease_token, later, JobState.FAILED, "X", "stale", {}) is None
+    done = store.job_queue.finish(job.job_id, second.lease_token, later, JobState.SUCCESS, "Success", "", {"R": "1"})
     assert done is not None and done.state == JobState.SUCCESS and done.result == {"R": "1"}
     assert store.jobs.get(job.job_id).state == JobState.SUCCESS  # type: ignore[union-attr]
 
@@ -84,9 +84,9 @@ def test_a_job_whose_workers_keep_dying_fails_instead_of_looping(store: Store) -
     store.jobs.insert([job])
     moment = times.now()
     for _ in range(5):
-        assert store.jobs.claim(moment, 1) is not None
+        assert store.job_queue.claim(moment, 1) is not None
         moment += timedelta(seconds=5)
-        store.jobs.release_expired(moment)
+        store.job_queue.release_expired(moment)
     final = store.jobs.get(job.job_id)
     assert final is not None and final.state == JobState.FAILED and final.code == "WorkerLost"
 
@@ -119,7 +119,7 @@ def _claim_all(url: str, schema: str | None, out: multiprocessing.Queue) -> None
     store = Store.open(url, schema=schema, run_migrations=False)
     got = []
     while True:
-        claim = store.jobs.claim(times.now(), 30)
+        claim = store.job_queue.claim(times.now(), 30)
         if claim is None:
             break
         got.append(claim.job.job_id)

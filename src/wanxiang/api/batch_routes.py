@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import page_response, xml_response
 from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
 from wanxiang.model.tree import Tree
 from wanxiang.services.batches import BatchService
-from wanxiang.services.jobs import JobService
-from wanxiang.services.runs import RunPlanner
 from wanxiang.wire.batches import batch_detail
 from wanxiang.wire.xml import parse_request
+
+if TYPE_CHECKING:
+    from wanxiang.app import App
 
 Handler = Callable[[ApiRequest], Response]
 
 
-def batch_service(services: Services) -> BatchService:
-    jobs: JobService = services.jobs
-    allow = services.settings.allow_private_callbacks
-    return BatchService(services.store, jobs, RunPlanner(services.store, jobs), allow_private_callbacks=allow)
-
-
-def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
-    batches = batch_service(services)
-    max_body = services.settings.max_body_bytes
+def register(router: Router, app: App) -> None:
+    batches = app.batches
+    max_body = app.settings.max_body_bytes
     router.add("POST", "/inventorytriggerjob", _create(batches, max_body))
     router.add("GET", "/inventorytriggerjob", _list(batches))
     router.add("GET", "/inventorytriggerjob/{job_id}", _get(batches))

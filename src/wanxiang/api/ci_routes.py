@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import page_response, xml_response
 from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
 from wanxiang.model.errors import CIError
 from wanxiang.model.job import QueueFamily
 from wanxiang.model.template import Template
@@ -22,6 +22,9 @@ from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.templates import template_tree
 from wanxiang.wire.xml import parse_request
 
+if TYPE_CHECKING:
+    from wanxiang.app import App
+
 JOB_FAMILIES = ("jobs", "pic_jobs", "ai_jobs", "asr_jobs")
 QUEUE_FAMILIES = {f.value: f for f in QueueFamily}
 BUCKET_PATHS = {
@@ -32,57 +35,57 @@ BUCKET_PATHS = {
 }
 
 
-def register(router: Router, services: Services) -> None:
-    max_body = services.settings.max_body_bytes
+def register(router: Router, app: App) -> None:
+    max_body = app.settings.max_body_bytes
 
     def body(req: ApiRequest) -> Tree:
         return parse_request(req.body, max_bytes=max_body)
 
     for family in JOB_FAMILIES:
-        router.add("POST", f"/{family}", _submit(services, body, family))
-        router.add("GET", f"/{family}", _list_jobs(services, family))
-        router.add("GET", f"/{family}/{{ids}}", _get_jobs(services))
-        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(services))
+        router.add("POST", f"/{family}", _submit(app, body, family))
+        router.add("GET", f"/{family}", _list_jobs(app, family))
+        router.add("GET", f"/{family}/{{ids}}", _get_jobs(app))
+        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(app))
 
     for path, family in QUEUE_FAMILIES.items():
-        router.add("GET", f"/{path}", _list_queues(services, family))
-        router.add("PUT", f"/{path}/{{queue_id}}", _update_queue(services, family, body))
+        router.add("GET", f"/{path}", _list_queues(app, family))
+        router.add("PUT", f"/{path}/{{queue_id}}", _update_queue(app, family, body))
 
-    router.add("POST", "/template", lambda req: _template_reply(services, req, services.templates.create(req.ctx, body(req))))
+    router.add("POST", "/template", lambda req: _template_reply(app, req, app.templates.create(req.ctx, body(req))))
     router.add(
         "PUT",
         "/template/{template_id}",
-        lambda req: _template_reply(services, req, services.templates.update(req.ctx, req.route_args["template_id"], body(req))),
+        lambda req: _template_reply(app, req, app.templates.update(req.ctx, req.route_args["template_id"], body(req))),
     )
-    router.add("GET", "/template", _describe_templates(services))
-    router.add("DELETE", "/template/{template_id}", _delete_template(services))
+    router.add("GET", "/template", _describe_templates(app))
+    router.add("DELETE", "/template/{template_id}", _delete_template(app))
 
     for path, (node, list_node) in BUCKET_PATHS.items():
-        router.add("POST", f"/{path}", _open_bucket(services, node))
-        router.add("DELETE", f"/{path}", _open_bucket(services, node))
-        router.add("GET", f"/{path}", _list_buckets(services, list_node))
+        router.add("POST", f"/{path}", _open_bucket(app, node))
+        router.add("DELETE", f"/{path}", _open_bucket(app, node))
+        router.add("GET", f"/{path}", _list_buckets(app, list_node))
 
 
-def _submit(services: Services, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
+def _submit(app: App, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        jobs = services.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
+        jobs = app.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
         details = [jobs_detail(job) for job in jobs]
         return xml_response({"JobsDetail": details if len(details) > 1 else details[0]}, request_id=req.request_id)
 
     return handler
 
 
-def _list_jobs(services: Services, family: str) -> Callable[[ApiRequest], Response]:
+def _list_jobs(app: App, family: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        page = services.jobs.list(req.ctx, req.params, path_family=family)
+        page = app.jobs.list(req.ctx, req.params, path_family=family)
         return page_response("JobsDetail", page, jobs_detail, request_id=req.request_id)
 
     return handler
 
 
-def _get_jobs(services: Services) -> Callable[[ApiRequest], Response]:
+def _get_jobs(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        found, missing = services.jobs.get(req.ctx, req.route_args["ids"].split(","))
+        found, missing = app.jobs.get(req.ctx, req.route_args["ids"].split(","))
         tree: Tree = {}
         if found:
             tree["JobsDetail"] = [jobs_detail(job) for job in found]
@@ -93,67 +96,67 @@ def _get_jobs(services: Services) -> Callable[[ApiRequest], Response]:
     return handler
 
 
-def _cancel_job(services: Services) -> Callable[[ApiRequest], Response]:
+def _cancel_job(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         if not req.has_flag("cancel"):
             raise CIError(400, "InvalidArgument", "PUT on a job needs the ?cancel parameter.")
-        services.jobs.cancel(req.ctx, req.route_args["job_id"])
+        app.jobs.cancel(req.ctx, req.route_args["job_id"])
         # The SDK does not parse this body; the docs show an empty 200.
         return Response(b"", status_code=200)
 
     return handler
 
 
-def _list_queues(services: Services, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+def _list_queues(app: App, family: QueueFamily) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        page = services.queues.list(req.ctx, family, req.params)
+        page = app.queues.list(req.ctx, family, req.params)
         return xml_response(numbered_page_tree(page, "QueueList", "NonExistPIDs", queue_tree), request_id=req.request_id)
 
     return handler
 
 
 def _update_queue(
-    services: Services, family: QueueFamily, body: Callable[[ApiRequest], Tree]
+    app: App, family: QueueFamily, body: Callable[[ApiRequest], Tree]
 ) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        queue = services.queues.update(req.ctx, family, req.route_args["queue_id"], body(req))
+        queue = app.queues.update(req.ctx, family, req.route_args["queue_id"], body(req))
         return xml_response({"Queue": queue_tree(queue)}, request_id=req.request_id)
 
     return handler
 
 
-def _template_reply(services: Services, req: ApiRequest, template: Template) -> Response:
-    tree = template_tree(template, services.templates.params_names(template.tag))
+def _template_reply(app: App, req: ApiRequest, template: Template) -> Response:
+    tree = template_tree(template, app.templates.params_names(template.tag))
     return xml_response({"Template": tree}, request_id=req.request_id)
 
 
-def _describe_templates(services: Services) -> Callable[[ApiRequest], Response]:
+def _describe_templates(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        page = services.templates.describe(req.ctx, req.params)
+        page = app.templates.describe(req.ctx, req.params)
 
         def render(template: Template) -> Tree:
-            return template_tree(template, services.templates.params_names(template.tag))
+            return template_tree(template, app.templates.params_names(template.tag))
 
         return xml_response(numbered_page_tree(page, "TemplateList", "NonExistTIDs", render), request_id=req.request_id)
 
     return handler
 
 
-def _delete_template(services: Services) -> Callable[[ApiRequest], Response]:
+def _delete_template(app: App) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         template_id = req.route_args["template_id"]
-        services.templates.delete(req.ctx, template_id)
+        app.templates.delete(req.ctx, template_id)
         return xml_response({"TemplateId": template_id}, request_id=req.request_id)
 
     return handler
 
 
-def _open_bucket(services: Services, node: str) -> Callable[[ApiRequest], Response]:
+def _open_bucket(app: App, node: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         ctx = req.ctx
-        services.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, services.jobs.clock())
-        services.storage.create_bucket(ctx.bucket_id)
-        now = format_time(services.jobs.clock())
+        app.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, app.jobs.clock())
+        app.storage.create_bucket(ctx.bucket_id)
+        now = format_time(app.jobs.clock())
         name = ctx.bucket_id.rsplit("-", 1)[0]
         return xml_response(
             {node: {"BucketId": ctx.bucket_id, "Name": name, "Region": ctx.region, "CreateTime": now}},
@@ -163,13 +166,13 @@ def _open_bucket(services: Services, node: str) -> Callable[[ApiRequest], Respon
     return handler
 
 
-def _list_buckets(services: Services, list_node: str) -> Callable[[ApiRequest], Response]:
+def _list_buckets(app: App, list_node: str) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
-        names = services.storage.list_buckets()
+        names = app.storage.list_buckets()
         tree: Tree = {"TotalCount": str(len(names)), "PageNumber": "1", "PageSize": str(max(len(names), 10))}
         if names:
             tree[list_node] = [
-                {"BucketId": n, "Name": n.rsplit("-", 1)[0], "Region": services.settings.region, "CreateTime": "-"}
+                {"BucketId": n, "Name": n.rsplit("-", 1)[0], "Region": app.settings.region, "CreateTime": "-"}
                 for n in names
             ]
         return xml_response(tree, request_id=req.request_id)

@@ -1,53 +1,42 @@
 """The COS object API, enough for the SDK: buckets, objects (Range, ETag, metadata), listings.
 
-Image processing on download (``GET /key?imageMogr2/...``) and on upload (``Pic-Operations``)
-hook in through ``ObjectHooks`` so this module stays about objects.
+What rides on objects is called out by name where it applies: bucket styles and ``/key!style``
+downloads, processing on download, an upload as one sequence (Pic-Operations parsed, original
+stored, processed from the bytes in hand, workflows triggered), and ``POST ?image_process``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from email.utils import format_datetime
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from wanxiang.api.digest import check_content_md5
+from wanxiang.api.pic_routes import PIC_OPERATIONS, PicRoutes
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
+from wanxiang.api.streaming import ObjectStreamResponse
+from wanxiang.api.style_routes import StyleRoutes
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
+from wanxiang.services.pic_processing import MAX_SOURCE_BYTES, check_source_size
+from wanxiang.services.workflows import UploadEvent
 from wanxiang.storage.base import USER_META_PREFIX, InvalidBucketName, InvalidObjectKey, ObjectMeta
 from wanxiang.wire.xml import render
 
-CHUNK = 256 * 1024
+if TYPE_CHECKING:
+    from wanxiang.app import App
+
+log = logging.getLogger("wanxiang.objects")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
-# A hook gets the request (and the stored object for uploads) and may answer instead of the default.
-DownloadHook = Callable[[ApiRequest, ObjectMeta], Response | None]
-UploadHook = Callable[[ApiRequest, ObjectMeta], Response | None]
-PostHook = Callable[[ApiRequest], Response | None]
 
-
-@dataclass
-class ObjectHooks:
-    # Checked before an upload is stored: raise CIError to refuse it with nothing written.
-    before_upload: list[Callable[[ApiRequest], None]] = field(default_factory=list)
-    download: list[DownloadHook] = field(default_factory=list)
-    upload: list[UploadHook] = field(default_factory=list)
-    post: list[PostHook] = field(default_factory=list)
-    # Called after every successful object write (workflow triggers listen here).
-    written: list[Callable[[ApiRequest, ObjectMeta], None]] = field(default_factory=list)
-    # Asked first on GET, PUT and DELETE, bucket root included: a hook may answer the request
-    # itself (bucket sub-resources such as ``/?style``, style downloads such as ``/key!name``).
-    request: list[PostHook] = field(default_factory=list)
-
-
-def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
-    objects = _ObjectRoutes(services, hooks)
+def register(router: Router, app: App) -> None:
+    objects = _ObjectRoutes(app)
     router.fallback.update(
         {
             "GET": objects.get,
@@ -86,10 +75,11 @@ def object_headers(meta: ObjectMeta) -> dict[str, str]:
 
 
 class _ObjectRoutes:
-    def __init__(self, services: Services, hooks: ObjectHooks) -> None:
-        self.storage = services.storage
-        self.services = services
-        self.hooks = hooks
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.storage = app.storage
+        self.pic = PicRoutes(app)
+        self.styles = StyleRoutes(app)
 
     # -- bucket level ----------------------------------------------------------------------------
 
@@ -132,15 +122,13 @@ class _ObjectRoutes:
 
     # -- verbs ---------------------------------------------------------------------------------
 
-    def _hooked(self, req: ApiRequest) -> Response | None:
-        for hook in self.hooks.request:
-            answer = hook(req)
-            if answer is not None:
-                return answer
-        return None
+    def _style_request(self, req: ApiRequest) -> Response | None:
+        """``/?style`` on the bucket root, or a ``GET /key!name`` style download."""
+        answer = self.styles.bucket_styles(req)
+        return answer if answer is not None else self.styles.separator_download(req)
 
     def get(self, req: ApiRequest) -> Response:
-        if (answer := self._hooked(req)) is not None:
+        if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
             return _storage_errors(lambda: self._list(req))
@@ -162,11 +150,8 @@ class _ObjectRoutes:
 
     def _get(self, req: ApiRequest, *, head: bool) -> Response:
         meta = self._meta(req)
-        if not head:
-            for hook in self.hooks.download:
-                answer = hook(req, meta)
-                if answer is not None:
-                    return answer
+        if not head and (processed := self.pic.download(req, meta)) is not None:
+            return processed
         headers = object_headers(meta)
         start, end = 0, meta.size - 1
         status = 200
@@ -180,10 +165,10 @@ class _ObjectRoutes:
         if head:
             return Response(b"", status_code=200, headers=headers)
         stream = self.storage.open(req.ctx.bucket_id, meta.key)
-        return StreamingResponse(_chunks(stream, start, length), status_code=status, headers=headers)
+        return ObjectStreamResponse(stream, start, length, status_code=status, headers=headers)
 
     def put(self, req: ApiRequest) -> Response:
-        if (answer := self._hooked(req)) is not None:
+        if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
             return _storage_errors(lambda: self._create_bucket(req))
@@ -192,40 +177,54 @@ class _ObjectRoutes:
     def _create_bucket(self, req: ApiRequest) -> Response:
         ctx = req.ctx
         created = self.storage.create_bucket(ctx.bucket_id)
-        self.services.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.services.jobs.clock())
+        self.app.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.app.jobs.clock())
         if not created:
             raise CIError(409, "BucketAlreadyOwnedByYou", f"The bucket {ctx.bucket_id} already exists.")
         return Response(b"", status_code=200)
 
     def _put(self, req: ApiRequest) -> Response:
-        assert req.body_file is not None
+        body = req.body_file
+        assert body is not None
         if req.header("x-cos-copy-source"):
             raise CIError(501, "NotImplemented", "PUT Object - Copy is not implemented by wanxiang.")
-        check_content_md5(req.body_file, req.header("content-md5"))
-        for check in self.hooks.before_upload:
-            check(req)
-        user_meta = {k: v for k, v in req.headers.items() if k.startswith(USER_META_PREFIX)}
+        check_content_md5(body, req.header("content-md5"))
+        ctx, key = req.ctx, _key(req)
+        # 1. A Pic-Operations header is parsed whole first: a bad one refuses the upload, nothing stored.
+        pic_header = req.header(PIC_OPERATIONS)
+        operations = self.app.pic.parse_operations(ctx, key, pic_header) if pic_header else None
+        # 2. The original is stored; an image to process is read once and stored from those bytes.
+        size = _size(body)
+        data = body.read() if operations is not None and size <= MAX_SOURCE_BYTES else None
         meta = self.storage.put(
-            req.ctx.bucket_id,
-            _key(req),
-            req.body_file,  # type: ignore[arg-type]
+            ctx.bucket_id,
+            key,
+            data if data is not None else body,  # type: ignore[arg-type]
             content_type=req.header("content-type") or "application/octet-stream",
-            meta=user_meta,
+            meta={k: v for k, v in req.headers.items() if k.startswith(USER_META_PREFIX)},
         )
-        answer: Response | None = None
-        for hook in self.hooks.upload:
-            answer = hook(req, meta)
-            if answer is not None:
-                break
-        for listener in self.hooks.written:
-            listener(req, meta)
-        if answer is not None:
-            answer.headers["ETag"] = meta.etag
-            return answer
-        return Response(b"", status_code=200, headers={"ETag": meta.etag})
+        # 3. The rules run on the bytes in hand; their failure is the upload's answer (the original stays).
+        headers = {"ETag": meta.etag}
+        answer = Response(b"", status_code=200, headers=headers)
+        if operations is not None:
+            check_source_size(size)
+            assert data is not None
+            tree = self.app.pic.apply(ctx, key, data, operations)
+            answer = Response(render("UploadResult", tree), media_type="application/xml", headers=headers)
+        # 4. Workflows whose trigger matches start a run.
+        self._trigger_workflows(req, meta)
+        return answer
+
+    def _trigger_workflows(self, req: ApiRequest, meta: ObjectMeta) -> None:
+        try:
+            started = self.app.workflows.on_upload(UploadEvent(req.ctx, meta, req.request_id, req.headers))
+        except CIError as error:  # the upload itself succeeded; a workflow that cannot start says so in the log
+            log.warning("upload %s: workflow trigger refused: %s", meta.key, error.message)
+            return
+        if started:
+            log.info("upload %s started workflow run(s) %s", meta.key, ", ".join(started))
 
     def delete(self, req: ApiRequest) -> Response:
-        if (answer := self._hooked(req)) is not None:
+        if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
             raise CIError(405, "MethodNotAllowed", "Deleting buckets is not supported.")
@@ -236,11 +235,16 @@ class _ObjectRoutes:
         return Response(b"", status_code=204)
 
     def post(self, req: ApiRequest) -> Response:
-        for hook in self.hooks.post:
-            answer = hook(req)
-            if answer is not None:
-                return answer
+        if req.has_flag("image_process"):
+            return self.pic.image_process(req)
         raise CIError(405, "MethodNotAllowed", f"POST is not supported on {req.path} with these parameters.")
+
+
+def _size(body: IO[bytes]) -> int:
+    body.seek(0, 2)
+    size = body.tell()
+    body.seek(0)
+    return size
 
 
 def _parse_range(value: str, size: int) -> tuple[int, int]:
@@ -258,16 +262,3 @@ def _parse_range(value: str, size: int) -> tuple[int, int]:
         raise CIError(416, "InvalidRange", f"The Range {value!r} is not satisfiable for an object of {size} bytes.")
     return start, end
 
-
-def _chunks(stream: BinaryIO, start: int, length: int) -> Iterator[bytes]:
-    try:
-        stream.seek(start)
-        left = length
-        while left > 0:
-            chunk = stream.read(min(CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        stream.close()

@@ -1,67 +1,53 @@
-"""Image processing on the object routes: download rules, imageInfo, Pic-Operations, image_process."""
+"""Image processing on the object routes: download rules, imageInfo, POST ?image_process.
+
+The object routes call these where they apply; the Pic-Operations upload is one step of the
+object PUT itself (``object_routes``).
+"""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
+from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import invalid_argument
-from wanxiang.services import pic_processing
-from wanxiang.services.styles import StyleService
+from wanxiang.services.pic_processing import asks_image_inspect, download_rule
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.wire.xml import render
+
+if TYPE_CHECKING:
+    from wanxiang.app import App
 
 PIC_OPERATIONS = "pic-operations"
 
 
-def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
-    storage = services.storage
-    styles = StyleService(services.store)
+class PicRoutes:
+    def __init__(self, app: App) -> None:
+        self.pic = app.pic
 
-    def key_of(req: ApiRequest) -> str:
-        return req.path.lstrip("/")
-
-    def download(req: ApiRequest, meta: ObjectMeta) -> Response | None:
-        rule = pic_processing.download_rule(req.query)
+    def download(self, req: ApiRequest, meta: ObjectMeta) -> Response | None:
+        """``GET /key?<rule>``: the object processed (or its imageInfo, or its ImageInspect verdict);
+        None for a plain download."""
+        if asks_image_inspect(req.query):
+            return Response(json.dumps(self.pic.inspect(req.ctx, meta.key)), media_type="application/json")
+        rule = download_rule(req.query)
         if rule is None:
             return None
         if rule == "imageInfo":
-            info = pic_processing.info_on_download(storage, req.ctx, meta.key)
-            return Response(json.dumps(info), media_type="application/json")
-        image = pic_processing.process_on_download(storage, req.ctx, meta.key, styles.expand(req.ctx, rule))
-        return Response(image.data, media_type=image.content_type)
+            return Response(json.dumps(self.pic.info(req.ctx, meta.key)), media_type="application/json")
+        image = self.pic.on_download(req.ctx, meta.key, rule)
+        return temp_file_response(image.path, image.size, image.content_type)
 
-    def check_upload(req: ApiRequest) -> None:
-        header = req.header(PIC_OPERATIONS)
-        if header:
-            operations = pic_processing.parse_pic_operations(header, req.ctx, key_of(req))
-            req.extras["pic_operations"] = styles.expand_pic_operations(req.ctx, operations)
-
-    def upload(req: ApiRequest, meta: ObjectMeta) -> Response | None:
-        operations = req.extras.get("pic_operations")
-        if operations is None:
-            return None
-        tree = pic_processing.apply_pic_operations(storage, req.ctx, meta.key, operations)
-        return Response(render("UploadResult", tree), media_type="application/xml")
-
-    def image_process(req: ApiRequest) -> Response | None:
-        if not req.has_flag("image_process"):
-            return None
+    def image_process(self, req: ApiRequest) -> Response:
+        """``POST /key?image_process``: Pic-Operations applied to an object already stored."""
         header = req.header(PIC_OPERATIONS)
         if not header:
             raise invalid_argument("POST ?image_process needs a Pic-Operations header.")
-        key = key_of(req)
-        operations = styles.expand_pic_operations(req.ctx, pic_processing.parse_pic_operations(header, req.ctx, key))
-        pic_processing.read_source(storage, req.ctx.bucket_id, key)  # 404 before any work
-        tree = pic_processing.apply_pic_operations(storage, req.ctx, key, operations)
+        key = req.path.lstrip("/")
+        operations = self.pic.parse_operations(req.ctx, key, header)
+        data = self.pic.read_source(req.ctx.bucket_id, key)
+        tree = self.pic.apply(req.ctx, key, data, operations)
         return Response(render("UploadResult", tree), media_type="application/xml")
-
-    hooks.download.append(download)
-    hooks.before_upload.append(check_upload)
-    hooks.upload.append(upload)
-    hooks.post.append(image_process)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from wanxiang.model.errors import CIError
 from wanxiang.services.context import BucketContext
@@ -23,7 +23,6 @@ class ApiRequest:
     body_file: IO[bytes] | None = None  # object uploads are spooled, not held in memory
     route_args: dict[str, str] = field(default_factory=dict)
     raw_query: str = ""
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, str]:

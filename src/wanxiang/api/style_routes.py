@@ -2,30 +2,28 @@
 that name a style after the ``!`` separator (``GET /photo.jpg!thumb``).
 
 ``GET /key?style/<name>`` and ``style/<name>`` in Pic-Operations or jobs expand where those rules
-are read (pic_routes, JobService); this module adds what only styles have.
+are read (PicProcessing, JobService); this module adds what only styles have. The object routes
+ask it first, by name.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.responses import Response
 
-from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
+from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import malformed_xml
 from wanxiang.model.tree import Tree, as_list, text
-from wanxiang.services import pic_processing
-from wanxiang.services.styles import SEPARATOR, StyleService, is_style_name
+from wanxiang.services.pic_processing import download_rule
+from wanxiang.services.styles import SEPARATOR, is_style_name
 from wanxiang.storage.base import InvalidObjectKey
 from wanxiang.store.styles import StyleRule
 from wanxiang.wire.xml import MAX_BODY_BYTES, parse_request, render
 
-
-def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
-    routes = _StyleRoutes(services)
-    hooks.request.append(routes.bucket_styles)
-    hooks.request.append(routes.separator_download)
+if TYPE_CHECKING:
+    from wanxiang.app import App
 
 
 def _names(tree: Tree) -> list[str]:
@@ -38,12 +36,14 @@ def style_list_tree(found: list[StyleRule]) -> Tree:
     return {"StyleRule": [{"StyleName": s.name, "StyleBody": s.body} for s in found]}
 
 
-class _StyleRoutes:
-    def __init__(self, services: Services) -> None:
-        self.storage = services.storage
-        self.styles = StyleService(services.store)
+class StyleRoutes:
+    def __init__(self, app: App) -> None:
+        self.storage = app.storage
+        self.styles = app.styles
+        self.pic = app.pic
 
     def bucket_styles(self, req: ApiRequest) -> Response | None:
+        """``PUT/GET/DELETE /?style``; None for any other request."""
         if req.path != "/" or not req.has_flag("style"):
             return None
         if req.method == "PUT":
@@ -88,8 +88,8 @@ class _StyleRoutes:
         except InvalidObjectKey:
             return None
         rule = f"style/{name}"
-        extra = pic_processing.download_rule(req.query)
+        extra = download_rule(req.query)
         if extra is not None and extra != "imageInfo":
             rule += "|" + extra
-        image = pic_processing.process_on_download(self.storage, req.ctx, source, self.styles.expand(req.ctx, rule))
-        return Response(image.data, media_type=image.content_type)
+        image = self.pic.on_download(req.ctx, source, rule)
+        return temp_file_response(image.path, image.size, image.content_type)

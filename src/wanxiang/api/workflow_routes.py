@@ -1,4 +1,4 @@
-"""Workflow routes and the upload trigger.
+"""Workflow routes (the upload trigger is a step of the object PUT, in ``object_routes``).
 
 POST /workflow, PUT /workflow/<id> (body: update; ?active / ?paused: state), GET /workflow,
 DELETE /workflow/<id>, POST /triggerworkflow, GET /workflowexecution, GET /workflowexecution/<runId>.
@@ -6,38 +6,32 @@ DELETE /workflow/<id>, POST /triggerworkflow, GET /workflowexecution, GET /workf
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
-from wanxiang.api.object_routes import ObjectHooks
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import page_response, xml_response
 from wanxiang.api.router import Router
-from wanxiang.api.services_bundle import Services
-from wanxiang.model.errors import CIError, invalid_argument
+from wanxiang.model.errors import invalid_argument
 from wanxiang.model.tree import Tree
 from wanxiang.model.workflow import WorkflowState
-from wanxiang.services.runs import RunPlanner
-from wanxiang.services.workflows import UploadEvent, WorkflowService
-from wanxiang.storage.base import ObjectMeta
+from wanxiang.services.workflows import WorkflowService
 from wanxiang.wire.page import numbered_page_tree
 from wanxiang.wire.workflows import execution_item, execution_tree, workflow_tree
 from wanxiang.wire.xml import parse_request
 
-log = logging.getLogger("wanxiang.workflows")
+if TYPE_CHECKING:
+    from wanxiang.app import App
+
 Handler = Callable[[ApiRequest], Response]
 STATE_FLAGS = {"active": WorkflowState.ACTIVE, "paused": WorkflowState.PAUSED}
 
 
-def workflow_service(services: Services) -> WorkflowService:
-    return WorkflowService(services.store, RunPlanner(services.store, services.jobs))
-
-
-def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
-    workflows = workflow_service(services)
-    max_body = services.settings.max_body_bytes
+def register(router: Router, app: App) -> None:
+    workflows = app.workflows
+    max_body = app.settings.max_body_bytes
 
     def body(req: ApiRequest) -> Tree:
         return parse_request(req.body, max_bytes=max_body)
@@ -52,7 +46,6 @@ def register(router: Router, services: Services, hooks: ObjectHooks) -> None:
     router.add("POST", "/triggerworkflow", lambda req: reply(req, {"InstanceId": workflows.trigger(req.ctx, req.params)}))
     router.add("GET", "/workflowexecution", _list_executions(workflows))
     router.add("GET", "/workflowexecution/{run_id}", _get_execution(workflows))
-    hooks.written.append(_upload_trigger(workflows))
 
 
 def _put(workflows: WorkflowService, body: Callable[[ApiRequest], Tree]) -> Handler:
@@ -60,8 +53,8 @@ def _put(workflows: WorkflowService, body: Callable[[ApiRequest], Tree]) -> Hand
         workflow_id = req.route_args["workflow_id"]
         flags = [STATE_FLAGS[key.lower()] for key, _ in req.query if key.lower() in STATE_FLAGS]
         if flags:
-            workflows.set_state(req.ctx, workflow_id, flags[0])
-            return xml_response({}, request_id=req.request_id)
+            changed = workflows.set_state(req.ctx, workflow_id, flags[0])
+            return xml_response({"MediaWorkflow": workflow_tree(changed)}, request_id=req.request_id)
         if not req.body.strip():
             raise invalid_argument("PUT /workflow/<id> needs a MediaWorkflow body, or ?active / ?paused.")
         workflow = workflows.update(req.ctx, workflow_id, body(req))
@@ -103,17 +96,3 @@ def _get_execution(workflows: WorkflowService) -> Handler:
         return xml_response({"WorkflowExecution": execution_tree(run, tasks)}, request_id=req.request_id)
 
     return handler
-
-
-def _upload_trigger(workflows: WorkflowService) -> Callable[[ApiRequest, ObjectMeta], None]:
-    def listener(req: ApiRequest, meta: ObjectMeta) -> None:
-        try:
-            event = UploadEvent(req.ctx, meta, req.request_id, req.headers)
-            started = workflows.on_upload(event)
-        except CIError as error:  # the upload itself succeeded; a workflow that cannot start says so in the log
-            log.warning("upload %s: workflow trigger refused: %s", meta.key, error.message)
-            return
-        if started:
-            log.info("upload %s started workflow run(s) %s", meta.key, ", ".join(started))
-
-    return listener

@@ -31,6 +31,10 @@ class JobService:
     store: Store
     allow_private_callbacks: bool = False
     clock: Callable[[], datetime] = times.now
+    styles: StyleService | None = None  # the App's; a JobService built alone makes its own, once
+
+    def __post_init__(self) -> None:
+        self._styles = self.styles or StyleService(self.store)
 
     # -- submit -------------------------------------------------------------------------------
 
@@ -120,7 +124,7 @@ class JobService:
         if not isinstance(pic, dict) or "style" not in rule:
             return params
         try:
-            expanded = expand_styles(rule, StyleService(self.store).lookup(ctx))
+            expanded = expand_styles(rule, self._styles.lookup(ctx))
         except CIError as exc:
             raise invalid_argument(f"Operation.{tag}.ProcessRule: {exc.message}") from exc
         return {**params, tag: {**pic, "ProcessRule": expanded}}

@@ -2,22 +2,31 @@
 (``Pic-Operations``) and on an object already stored (``POST /key?image_process``).
 
 The same engine as PicProcess jobs does the pixels; this module does the COS-side bookkeeping.
+A Pic-Operations rule is parsed once, here, into operations with its styles expanded; the engine
+runs those operations on the bytes the caller already holds.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from wanxiang.engines.base import EngineJob, StoredObject
+from wanxiang.engines.base import StoredObject
+from wanxiang.engines.image_inspect.engine import inspect_bytes, inspection_json
 from wanxiang.engines.pic.engine import original_info, process_result_object
 from wanxiang.engines.pic.info import image_info
-from wanxiang.engines.pic.pipeline import ProcessedImage, process_image
+from wanxiang.engines.pic.operations import Operation, Style
+from wanxiang.engines.pic.pipeline import ProcessedImage, process_image, process_operations
 from wanxiang.engines.pic.rule import RuleError, parse_rule
 from wanxiang.model.errors import CIError, JobFailure, invalid_argument
 from wanxiang.model.tree import Tree
 from wanxiang.services.context import BucketContext
+from wanxiang.services.pic_pool import PicPool
+from wanxiang.services.styles import StyleService
 from wanxiang.storage.base import NoSuchKey, ObjectStorage
 
 MAX_RULES = 5
@@ -30,13 +39,13 @@ RULE_VERBS = ("imageMogr2", "watermark/", "imageView2", "imageInfo", "style/", "
 class PicRule:
     bucket: str
     key: str
-    rule: str
+    operations: tuple[Operation, ...]  # parsed, styles expanded
 
 
 @dataclass(frozen=True)
 class PicOperations:
     is_pic_info: bool
-    rules: list[PicRule]
+    rules: tuple[PicRule, ...]
 
 
 def download_rule(query: list[tuple[str, str]]) -> str | None:
@@ -48,8 +57,26 @@ def download_rule(query: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def parse_pic_operations(header: str, ctx: BucketContext, source_key: str) -> PicOperations:
-    """Validate a ``Pic-Operations`` header fully before anything is stored."""
+def asks_image_inspect(query: list[tuple[str, str]]) -> bool:
+    """``?imageInspect`` (the SDK's ``ci_image_inspect``) or ``?ci-process=ImageInspect`` (the JS docs)."""
+    return any(
+        key == "imageInspect" or (key == "ci-process" and value.lower() == "imageinspect") for key, value in query
+    )
+
+
+def check_source_size(size: int) -> None:
+    if size > MAX_SOURCE_BYTES:
+        raise CIError(400, "ImageTooLarge", f"The image is {size} bytes; at most {MAX_SOURCE_BYTES} can be processed.")
+
+
+def _failure_to_error(failure: JobFailure) -> CIError:
+    return CIError(400, failure.code, failure.message)
+
+
+def parse_pic_operations(
+    header: str, ctx: BucketContext, source_key: str, style_body: Callable[[str], str | None]
+) -> PicOperations:
+    """Validate a ``Pic-Operations`` header fully (styles included) before anything is stored."""
     try:
         spec = json.loads(header)
     except ValueError as exc:
@@ -62,7 +89,7 @@ def parse_pic_operations(header: str, ctx: BucketContext, source_key: str) -> Pi
     flag = spec.get("is_pic_info", 0)
     if str(flag) not in ("0", "1"):
         raise invalid_argument("Pic-Operations.is_pic_info must be 0 or 1.")
-    rules = []
+    parsed: list[tuple[int, str, str, list[Operation]]] = []
     for index, item in enumerate(raw_rules):
         if not isinstance(item, dict):
             raise invalid_argument(f"Pic-Operations.rules[{index}] must be an object.")
@@ -72,24 +99,85 @@ def parse_pic_operations(header: str, ctx: BucketContext, source_key: str) -> Pi
         if not rule:
             raise invalid_argument(f"Pic-Operations.rules[{index}].rule is required.")
         try:
-            parse_rule(rule)
+            operations = parse_rule(rule)
         except RuleError as exc:
             raise invalid_argument(f"Pic-Operations.rules[{index}].rule: {exc}") from exc
         key = fileid.lstrip("/") if fileid.startswith("/") else posixpath.join(posixpath.dirname(source_key), fileid)
-        rules.append(PicRule(str(item.get("bucket") or ctx.bucket_id), key, rule))
+        parsed.append((index, str(item.get("bucket") or ctx.bucket_id), key, operations))
+    # Styles are looked up once every rule is known to parse, as when they were expanded apart.
+    rules = tuple(
+        PicRule(bucket, key, _expand_styles(operations, style_body, index)) for index, bucket, key, operations in parsed
+    )
     return PicOperations(str(flag) == "1", rules)
 
 
-def _failure_to_error(failure: JobFailure) -> CIError:
-    return CIError(400, failure.code, failure.message)
+def _expand_styles(
+    operations: list[Operation], style_body: Callable[[str], str | None], index: int
+) -> tuple[Operation, ...]:
+    """Each ``style/<name>`` operation replaced by the operations of the style's body."""
+    expanded: list[Operation] = []
+    for op in operations:
+        if not isinstance(op, Style):
+            expanded.append(op)
+            continue
+        body = style_body(op.name)
+        if body is None:
+            raise invalid_argument(f"Pic-Operations.rules[{index}].rule: The style {op.name!r} does not exist in this bucket.")
+        try:  # bodies were checked when the style was stored
+            expanded.extend(parse_rule(body))
+        except RuleError as exc:
+            raise invalid_argument(f"Pic-Operations.rules[{index}].rule: style {op.name}: {exc}") from exc
+    return tuple(expanded)
+
+
+@dataclass(frozen=True)
+class ProcessedFile:
+    """A processed image in a temp file (the API streams it and removes it)."""
+
+    path: str
+    content_type: str
+    size: int
+
+
+@dataclass
+class PicProcessing:
+    """The use cases; the pixels are done in ``pool`` (child processes), never in the caller."""
+
+    storage: ObjectStorage
+    styles: StyleService
+    pool: PicPool
+
+    def read_source(self, bucket: str, key: str) -> bytes:
+        return read_source(self.storage, bucket, key)
+
+    def parse_operations(self, ctx: BucketContext, source_key: str, header: str) -> PicOperations:
+        return parse_pic_operations(header, ctx, source_key, self.styles.lookup(ctx))
+
+    def on_download(self, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
+        """``key`` processed by ``rule`` (its styles expanded), in a temp file."""
+        return self.pool.call(process_to_file, ctx, key, self.styles.expand(ctx, rule))
+
+    def info(self, ctx: BucketContext, key: str) -> dict[str, str]:
+        return self.pool.call(info_of, ctx, key)
+
+    def inspect(self, ctx: BucketContext, key: str) -> dict[str, object]:
+        """The synchronous ImageInspect answer for an object, in CI's JSON field names."""
+        return self.pool.call(inspect_of, ctx, key)
+
+    def apply(self, ctx: BucketContext, key: str, data: bytes, operations: PicOperations) -> Tree:
+        """Run each rule on ``data`` (the object stored at ``key``), store each result; return the
+        UploadResult tree."""
+        return self.pool.call(apply_operations, ctx, key, data, operations)
+
+
+# -- the work itself: module functions of the storage, so that a pool child can run them ----------
 
 
 def read_source(storage: ObjectStorage, bucket: str, key: str) -> bytes:
     meta = storage.head(bucket, key)
     if meta is None:
         raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}")
-    if meta.size > MAX_SOURCE_BYTES:
-        raise CIError(400, "ImageTooLarge", f"The image is {meta.size} bytes; at most {MAX_SOURCE_BYTES} can be processed.")
+    check_source_size(meta.size)
     try:
         with storage.open(bucket, key) as fh:
             return fh.read()
@@ -105,23 +193,40 @@ def process_on_download(storage: ObjectStorage, ctx: BucketContext, key: str, ru
         raise _failure_to_error(failure) from failure
 
 
-def info_on_download(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, str]:
+def process_to_file(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
+    """:func:`process_on_download` with the result in a file: what a pool child hands back, so the
+    result never travels through the API process's memory whole."""
+    image = process_on_download(storage, ctx, key, rule)
+    fd, path = tempfile.mkstemp(prefix="wanxiang-pic-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(image.data)
+    return ProcessedFile(path, image.content_type, len(image.data))
+
+
+def info_of(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, str]:
     try:
         return image_info(read_source(storage, ctx.bucket_id, key))
     except JobFailure as failure:
         raise _failure_to_error(failure) from failure
 
 
-def apply_pic_operations(
-    storage: ObjectStorage, ctx: BucketContext, key: str, operations: PicOperations
+def inspect_of(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, object]:
+    try:
+        return inspection_json(inspect_bytes(read_source(storage, ctx.bucket_id, key)))
+    except JobFailure as failure:
+        raise _failure_to_error(failure) from failure
+
+
+def apply_operations(
+    storage: ObjectStorage, ctx: BucketContext, key: str, data: bytes, operations: PicOperations
 ) -> Tree:
-    """Run each rule on the stored object and store each result; return the UploadResult tree."""
-    data = read_source(storage, ctx.bucket_id, key)
     results: list[Tree] = []
     overwritten_etag: str | None = None
     try:
         for item in operations.rules:
-            processed = process_image(data, item.rule, read_object=lambda k: read_source(storage, ctx.bucket_id, k))
+            processed = process_operations(
+                data, item.operations, read_object=lambda k: read_source(storage, ctx.bucket_id, k)
+            )
             meta = storage.put(item.bucket, item.key, processed.data, content_type=processed.content_type)
             stored = StoredObject(item.bucket, item.key, meta.etag, meta.size,
                                   f"{item.bucket}.cos.{ctx.region}.myqcloud.com/{item.key}")
@@ -132,8 +237,7 @@ def apply_pic_operations(
         raise CIError(400, failure.code, f"{failure.message} (the original object {key!r} is stored)") from failure
     upload: Tree = {}
     if operations.is_pic_info:
-        job = EngineJob("", "PicProcess", ctx.bucket_id, ctx.region, {"Object": key}, {})
-        original = original_info(job, data)
+        original = original_info(data, ctx.bucket_id, ctx.region, key)
         if overwritten_etag:
             original["ETag"] = overwritten_etag
         upload["OriginalInfo"] = original

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from wanxiang.model import times
-from wanxiang.model.errors import CIError, invalid_argument
+from wanxiang.model.errors import invalid_argument
 from wanxiang.services.context import BucketContext
 from wanxiang.store.store import Store
 from wanxiang.store.styles import StyleRule
-
-if TYPE_CHECKING:
-    from wanxiang.services.pic_processing import PicOperations
 
 STYLE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BODY_CHARS = 4096
@@ -112,13 +108,3 @@ class StyleService:
 
     def expand(self, ctx: BucketContext, rule: str) -> str:
         return expand_styles(rule, self.lookup(ctx))
-
-    def expand_pic_operations(self, ctx: BucketContext, operations: PicOperations) -> PicOperations:
-        """Each rule with its styles expanded; an unknown style names the rule it is in."""
-        rules = []
-        for index, item in enumerate(operations.rules):
-            try:
-                rules.append(replace(item, rule=self.expand(ctx, item.rule)))
-            except CIError as exc:
-                raise invalid_argument(f"Pic-Operations.rules[{index}].rule: {exc.message}") from exc
-        return replace(operations, rules=rules)

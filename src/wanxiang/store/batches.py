@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
 from wanxiang.model.batch import Batch, BatchType, ChildCounts
 from wanxiang.model.job import Job, JobState
 from wanxiang.store.codec import dumps, from_us, to_us
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.executions import ExecutionStart, cancel_execution_rows, write_execution
-from wanxiang.store.jobs import NOTIFY_CHANNEL, job_row
+from wanxiang.store.jobs import job_row
 from wanxiang.store.paging import PageWindow, keyset_page
+from wanxiang.store.queue import notify
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.schema_flows import batch_items, batches, executions
 from wanxiang.store.tx import read, write
@@ -220,8 +221,7 @@ class BatchStore:
                     if c.execution is not None:
                         write_execution(conn, c.execution)
                 conn.execute(update(b).where(b.c.job_id == batch_id).values(submitted=b.c.submitted + len(fresh)))
-                if not is_sqlite(self.engine):
-                    conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+                notify(conn)
             return len(fresh)
 
     # -- settling ---------------------------------------------------------------------------------

@@ -15,18 +15,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.workflow import Execution
+from wanxiang.store import outbox
 from wanxiang.store.codec import dumps, from_us, row_to_job, to_us
 from wanxiang.store.db import is_sqlite
-from wanxiang.store.jobs import NOTIFY_CHANNEL, PendingCallback, job_row
+from wanxiang.store.jobs import job_row
 from wanxiang.store.paging import PageWindow, keyset_page
-from wanxiang.store.schema import callbacks as callbacks_table
+from wanxiang.store.queue import notify
 from wanxiang.store.schema import jobs as jobs_table
 from wanxiang.store.schema_flows import execution_tasks, executions
 from wanxiang.store.tx import read, write
@@ -124,8 +125,8 @@ class ExecutionStore:
         try:
             with write(self.engine) as conn:
                 write_execution(conn, start)
-                if start.tasks and not is_sqlite(self.engine):
-                    conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+                if start.tasks:
+                    notify(conn)
         except IntegrityError:
             return False
         return True
@@ -198,11 +199,10 @@ class ExecutionStore:
             conn.execute(insert(jobs_table), [job_row(job)])
             # A job born Failed has no end time to be noticed by: look at the run again.
             conn.execute(update(e).where(e.c.run_id == run_id).values(checked_us=0))
-            if not is_sqlite(self.engine):
-                conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            notify(conn)
         return True
 
-    def settle(self, run_id: str, now: datetime, state: JobState, callbacks: Sequence[PendingCallback]) -> bool:
+    def settle(self, run_id: str, now: datetime, state: JobState, callbacks: Sequence[outbox.PendingCallback]) -> bool:
         """End a Running run and queue its notifications, once."""
         now_us = to_us(now)
         with write(self.engine) as conn:
@@ -212,13 +212,7 @@ class ExecutionStore:
             ).rowcount
             if not done:
                 return False
-            for cb in callbacks:
-                conn.execute(
-                    insert(callbacks_table).values(
-                        job_id=run_id, event=cb.event, url=cb.url, content_type=cb.content_type, payload=cb.payload,
-                        state="Pending", attempts=0, next_attempt_us=now_us, last_error="", create_us=now_us,
-                    )
-                )
+            outbox.enqueue(conn, run_id, callbacks, now_us)
         return True
 
     def cancel(self, run_ids: Sequence[str], now: datetime) -> None:

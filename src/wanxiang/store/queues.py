@@ -16,6 +16,7 @@ from wanxiang.model.queue import Queue, QueueState
 from wanxiang.model.tree import Tree
 from wanxiang.store import schema
 from wanxiang.store.codec import dumps, row_to_queue, to_us
+from wanxiang.store.queue import notify
 from wanxiang.store.tx import read, write
 
 q = schema.queues
@@ -111,12 +112,8 @@ class QueueStore:
             values["notify_config"] = dumps(notify_config)
         with write(self.engine) as conn:
             conn.execute(update(q).where(q.c.queue_id == queue_id).values(**values))
-            if state == QueueState.ACTIVE and self.engine.dialect.name == "postgresql":
-                from sqlalchemy import text
-
-                from wanxiang.store.jobs import NOTIFY_CHANNEL
-
-                conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            if state == QueueState.ACTIVE:
+                notify(conn)
         if state == QueueState.ACTIVE:
             for hook in self.wake_hooks:
                 hook()

@@ -11,6 +11,7 @@ from wanxiang.store.callbacks import CallbackStore
 from wanxiang.store.db import migrate, open_engine
 from wanxiang.store.executions import ExecutionStore
 from wanxiang.store.jobs import JobStore
+from wanxiang.store.queue import JobQueue
 from wanxiang.store.queues import QueueStore
 from wanxiang.store.styles import StyleStore
 from wanxiang.store.templates import TemplateStore
@@ -20,7 +21,8 @@ from wanxiang.store.workflows import WorkflowStore
 @dataclass
 class Store:
     engine: Engine
-    jobs: JobStore = field(init=False)
+    jobs: JobStore = field(init=False)  # the API side of the jobs table
+    job_queue: JobQueue = field(init=False)  # the worker side: claim, renew, finish, release
     queues: QueueStore = field(init=False)
     templates: TemplateStore = field(init=False)
     callbacks: CallbackStore = field(init=False)
@@ -31,6 +33,7 @@ class Store:
 
     def __post_init__(self) -> None:
         self.jobs = JobStore(self.engine)
+        self.job_queue = JobQueue(self.engine)
         self.queues = QueueStore(self.engine, wake_hooks=self.jobs.wake_hooks)
         self.templates = TemplateStore(self.engine)
         self.callbacks = CallbackStore(self.engine)

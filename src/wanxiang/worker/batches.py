@@ -17,8 +17,6 @@ from wanxiang.model.batch import Batch, BatchType, in_time_interval, settled_sta
 from wanxiang.model.job import JobState
 from wanxiang.model.tree import text
 from wanxiang.services.batches import BatchService, time_interval
-from wanxiang.services.jobs import JobService
-from wanxiang.services.runs import RunPlanner
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.store import Store
 
@@ -110,16 +108,4 @@ class BatchWalker:
         return settled
 
 
-def build_walker(store: Store, storage: ObjectStorage, page_size: int = PAGE_SIZE, lease_seconds: float = 120.0) -> BatchWalker:
-    # Callback URLs were checked when the batch was created, with the server's own policy.
-    jobs = JobService(store, allow_private_callbacks=True)
-    service = BatchService(store, jobs, RunPlanner(store, jobs), allow_private_callbacks=True)
-    return BatchWalker(store, storage, service, page_size=page_size, lease_seconds=lease_seconds)
-
-
-def make_side_tasks(store: Store, storage: ObjectStorage) -> list[Callable[[], bool]]:
-    walker = build_walker(store, storage)
-    return [walker.walk_once, walker.settle_once]
-
-
-__all__ = ["BatchWalker", "Page", "build_walker", "make_side_tasks", "next_page"]
+__all__ = ["BatchWalker", "Page", "next_page"]

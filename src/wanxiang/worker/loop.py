@@ -3,16 +3,24 @@
 A worker that dies mid-job loses only its lease: once the lease lapses, any worker's
 ``release_expired`` gives the job back to the queue, and the dead worker's token can no longer
 finish it.
+
+Every job has a deadline (:mod:`wanxiang.worker.deadlines`). The engine runs in a thread the
+worker waits for until then; past it, the job ends ``Failed`` with Code ``JobTimeout``, its JobIO
+refuses further writes, and the worker stops (``stuck`` is set) so that its process is replaced:
+a thread cannot be killed, a process can. The lease is renewed only until the deadline, so even
+an engine that blocks the whole process loses the job to another worker instead of holding it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from wanxiang.engines import catalog
 from wanxiang.engines.base import EngineJob
@@ -21,10 +29,12 @@ from wanxiang.model.errors import JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
 from wanxiang.storage.base import ObjectStorage
-from wanxiang.store.jobs import Claim
+from wanxiang.store.codec import dumps, from_us, to_us
+from wanxiang.store.queue import Claim
 from wanxiang.store.store import Store
+from wanxiang.worker.deadlines import JobDeadlines
 from wanxiang.worker.jobio import StorageJobIO
-from wanxiang.worker.notify import callback_target, task_finish_callbacks
+from wanxiang.worker.notify import task_finish_callbacks
 from wanxiang.worker.wake import Waiter
 
 log = logging.getLogger("wanxiang.worker")
@@ -45,12 +55,16 @@ class Worker:
     side_tasks: list[Callable[[], bool]] = field(default_factory=list)
     # Idle side tasks are polled at most this often; while they find work they run every turn.
     side_task_every: float = 0.25
+    deadlines: JobDeadlines = field(default_factory=JobDeadlines)
+    # Set when an engine outlived its job's deadline: its thread still runs, so this worker stops
+    # taking jobs and its process should exit to be replaced.
+    stuck: bool = False
     _last_reap: float = 0.0
     _last_side: float = 0.0
     _side_busy: bool = False
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
+        while not stop.is_set() and not self.stuck:
             try:
                 if self.run_once():
                     self.waiter.reset()
@@ -65,7 +79,7 @@ class Worker:
         now = time.monotonic()
         if now - self._last_reap >= self.reap_every:
             self._last_reap = now
-            released = self.store.jobs.release_expired(times.now())
+            released = self.store.job_queue.release_expired(times.now())
             if released:
                 log.warning("released %d job(s) whose worker stopped renewing its lease", released)
         did_side_work = False
@@ -74,7 +88,7 @@ class Worker:
             for task in self.side_tasks:
                 did_side_work = task() or did_side_work
             self._side_busy = did_side_work
-        claim = self.store.jobs.claim(times.now(), self.lease_seconds)
+        claim = self.store.job_queue.claim(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
         self._run(claim)
@@ -85,11 +99,15 @@ class Worker:
         lost = threading.Event()
         done = threading.Event()
         progress: list[int | None] = [None]
+        seconds = self.deadlines.seconds_for(job.tag, job.queue_id)
+        deadline = time.monotonic() + seconds
 
         def heartbeat() -> None:
             interval = self.lease_seconds / 3
             while not done.wait(interval):
-                if not self.store.jobs.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
+                if time.monotonic() > deadline:
+                    return  # past the deadline the engine is not vouched for any more
+                if not self.store.job_queue.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
                     lost.set()
                     return
 
@@ -104,7 +122,7 @@ class Worker:
             lambda pct: progress.__setitem__(0, pct),
         )
         try:
-            state, code, message, result = self._execute(job, io)
+            state, code, message, result = self._execute_within(job, io, seconds)
         finally:
             done.set()
             beat.join()
@@ -113,18 +131,34 @@ class Worker:
             log.warning("job %s: lease lost while running; its new owner records the outcome", job.job_id)
         # Read at finish, not cached: a NotifyConfig change applies to the very next job.
         queue = self.store.queues.get(job.queue_id)
-        finished = self.store.jobs.finish(
-            job.job_id,
-            claim.lease_token,
-            times.now(),
-            state,
-            code,
-            message,
-            result,
-            callbacks=(lambda j: task_finish_callbacks(j, queue)) if callback_target(job, queue) else None,
+        end = times.now()
+        # The notifications are rendered here, from the job as finish will record it, so that the
+        # store only writes them (in the same transaction as the outcome).
+        callbacks = task_finish_callbacks(_finished(job, end, state, code, message, result), queue)
+        finished = self.store.job_queue.finish(
+            job.job_id, claim.lease_token, end, state, code, message, result, callbacks=callbacks
         )
         if finished is not None and self.on_finished is not None:
             self.on_finished(finished)
+
+    def _execute_within(self, job: Job, io: StorageJobIO, seconds: float) -> tuple[JobState, str, str, Tree]:
+        outcome: list[tuple[JobState, str, str, Tree]] = []
+        engine = threading.Thread(
+            target=lambda: outcome.append(self._execute(job, io)), name=f"engine-{job.job_id}", daemon=True
+        )
+        engine.start()
+        engine.join(seconds)
+        if outcome:
+            return outcome[0]
+        if not engine.is_alive():  # it raised past _execute's net (SystemExit and the like)
+            return JobState.FAILED, "InternalError", f"The {job.tag} engine stopped without a result.", {}
+        io.abandon()
+        self.stuck = True
+        log.error(
+            "job %s: the %s engine ran past its %g s deadline; failing the job and replacing this worker",
+            job.job_id, job.tag, seconds,
+        )
+        return JobState.FAILED, "JobTimeout", f"The job ran longer than its {seconds:g} s deadline ({job.tag}).", {}
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
         engine = catalog.engine(job.tag)
@@ -144,6 +178,21 @@ class Worker:
             return JobState.FAILED, "InternalError", f"The {job.tag} engine failed: {type(exc).__name__}: {exc}", {}
         return JobState.SUCCESS, "Success", "", result
 
+
+
+def _finished(job: Job, end: datetime, state: JobState, code: str, message: str, result: Tree) -> Job:
+    """``job`` as ``JobQueue.finish`` records it (the finish statement in store/queue.sql), in the
+    store's own forms: its times in whole microseconds, its result as JSON reads back."""
+    progress = 100 if state == JobState.SUCCESS else None
+    return replace(
+        job,
+        state=state,
+        code=code,
+        message=message,
+        result=json.loads(dumps(result)),
+        end_time=from_us(to_us(end)),
+        progress=progress,
+    )
 
 
 def _output_of(job: Job) -> dict[str, object]:

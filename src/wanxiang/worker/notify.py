@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from wanxiang.model.job import Job
 from wanxiang.model.queue import Queue
-from wanxiang.store.jobs import PendingCallback
+from wanxiang.store.outbox import PendingCallback
 from wanxiang.wire.jobs import task_finish_payload
 
 

@@ -14,9 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from wanxiang.model import times
 from wanxiang.model.workflow import Execution
-from wanxiang.services.jobs import JobService
 from wanxiang.services.runs import RunPlanner
-from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.store import Store
 
 # A job's end time is stamped just before its finish commits: look back this far past the last scan.
@@ -61,12 +59,3 @@ class RunAdvancer:
         if state is None:
             return False
         return self.store.executions.settle(run.run_id, self.clock(), state, self.planner.finish_callbacks(run, state, tasks))
-
-
-def build_advancer(store: Store) -> RunAdvancer:
-    jobs = JobService(store, allow_private_callbacks=True)
-    return RunAdvancer(store, RunPlanner(store, jobs))
-
-
-def make_side_tasks(store: Store, storage: ObjectStorage) -> list[Callable[[], bool]]:
-    return [build_advancer(store).advance_once]

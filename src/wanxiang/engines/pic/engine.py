@@ -35,7 +35,7 @@ class PicProcessEngine:
         stored = io.write_object(output_key, result.data, result.content_type, bucket=output_bucket)
         upload: Tree = {}
         if is_true(text(job.operation, "PicProcess", "IsPicInfo")):
-            upload["OriginalInfo"] = original_info(job, data)
+            upload["OriginalInfo"] = original_info(data, job.bucket_id, job.region, text(job.input, "Object"))
         upload["ProcessResults"] = {"Object": process_result_object(stored, result)}
         io.progress(100)
         return {"PicProcessResult": {"UploadResult": upload}}
@@ -55,15 +55,15 @@ def process_result_object(stored: StoredObject, result: ProcessedImage) -> Tree:
     }
 
 
-def original_info(job: EngineJob, data: bytes) -> Tree:
-    """OriginalInfo of the input: where it lives and what its header and pixels say."""
-    key = text(job.input, "Object")
+def original_info(data: bytes, bucket_id: str, region: str, key: str) -> Tree:
+    """OriginalInfo of the image ``data`` stored at ``key``: where it lives and what its header
+    and pixels say."""
     source = probe(data)
     ave = source_average_colour(data, source)
     quality = jpeg_quality(data) if source.format == "jpg" else None
     return {
         "Key": key,
-        "Location": f"{job.bucket_id}.cos.{job.region}.myqcloud.com/{key}",
+        "Location": f"{bucket_id}.cos.{region}.myqcloud.com/{key}",
         "ETag": f'"{hashlib.md5(data).hexdigest()}"',
         "ImageInfo": {
             "Format": CI_FORMAT_NAMES.get(source.format, source.format.upper()),

@@ -18,6 +18,7 @@ from wanxiang.engines.pic.decode import (
     DEFAULT_LIMITS,
     PixelLimits,
     SourceInfo,
+    check_in_memory,
     check_limits,
     classify_error,
     load,
@@ -59,7 +60,7 @@ from wanxiang.engines.pic.rule import RuleError, parse_rule
 from wanxiang.engines.pic.watermark import apply_watermark
 from wanxiang.model.errors import JobFailure
 
-__all__ = ["PixelLimits", "ProcessedImage", "process_image"]
+__all__ = ["PixelLimits", "ProcessedImage", "process_image", "process_operations"]
 
 ReadObject = Callable[[str], bytes]
 _ENCODING_OPS = (Format, Quality, Interlace, Strip, SizeLimit, IgnoreError)
@@ -99,7 +100,19 @@ def process_image(
 
     ``parsed``, when given, is ``rule`` already parsed (a job's plan), so it is not parsed again.
     """
-    operations = _parse(rule) if parsed is None else _without_styles(list(parsed))
+    operations = _parse(rule) if parsed is None else list(parsed)
+    return process_operations(data, operations, read_object=read_object, limits=limits)
+
+
+def process_operations(
+    data: bytes,
+    operations: Sequence[Operation],
+    *,
+    read_object: ReadObject | None = None,
+    limits: PixelLimits = DEFAULT_LIMITS,
+) -> ProcessedImage:
+    """Apply a parsed rule (its styles expanded) to the image bytes in hand."""
+    operations = _without_styles(list(operations))
     ignore_error = any(isinstance(op, IgnoreError) for op in operations)
     source = probe(data)
     try:
@@ -115,10 +128,9 @@ def process_image(
 
 def _parse(rule: str) -> list[Operation]:
     try:
-        operations = parse_rule(rule)
+        return parse_rule(rule)
     except RuleError as error:
         raise JobFailure("InvalidArgument", error.message) from None
-    return _without_styles(operations)
 
 
 def _without_styles(operations: list[Operation]) -> list[Operation]:
@@ -158,10 +170,13 @@ def _open(
         )
         rest = pixel_ops[1:]
         if source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in rest):
+            check_in_memory(source, ctx.limits, width, height)
             # the shrunk result is small; holding it lets later steps read it in any order
             image = image.copy_memory()
         return geometry.pad(image, first), rest
     random = source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in pixel_ops)
+    if random:
+        check_in_memory(source, ctx.limits)
     return load(data, source, "random" if random else "sequential"), pixel_ops
 
 
