@@ -18,6 +18,7 @@ Listings come from ListObjects (prefix, delimiter, marker), one backend request 
 from __future__ import annotations
 
 import base64
+import builtins
 import contextlib
 import hashlib
 import io
@@ -25,22 +26,29 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from wanxiang.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    BucketNotEmpty,
+    InvalidObjectKey,
     ListResult,
+    MultipartUpload,
     NoSuchKey,
     ObjectMeta,
+    Part,
+    normalize_headers,
     normalize_user_meta,
     quoted_etag,
 )
 from wanxiang.storage.keys import validate_bucket, validate_key
 from wanxiang.storage.listing import clamp_max_keys, common_prefix
 from wanxiang.storage.s3_config import S3Config, parse_s3_url
+from wanxiang.storage.s3_multipart import ETAG_META, S3Multipart
 from wanxiang.storage.s3_reader import S3RawReader
 
 CHUNK = 1 << 20
@@ -48,6 +56,17 @@ MD5_META = "wanxiang-md5"
 _PLAIN_ETAG = re.compile(r'^"[0-9a-f]{32}"$')
 _RFC2047 = re.compile(r"^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$", re.IGNORECASE)
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# What stores answer for a key they cannot hold (SeaweedFS: '..\\' segments; MinIO: '//').
+_KEY_REFUSED = {"InvalidRequest", "KeyTooLongError", "InvalidObjectName", "XMinioInvalidObjectName"}
+MAX_COPY_SIZE = 5 << 30  # S3's limit for one CopyObject
+# The standard object headers (base.STANDARD_HEADERS) as boto3 names them, both ways.
+_HEADER_PARAMS = {
+    "cache-control": "CacheControl",
+    "content-disposition": "ContentDisposition",
+    "content-encoding": "ContentEncoding",
+    "content-language": "ContentLanguage",
+    "expires": "Expires",
+}
 
 
 class S3Storage:
@@ -76,6 +95,7 @@ class S3Storage:
         self._known_buckets: set[str] = set()
         self._lock = threading.Lock()
         self._check_backing_bucket()
+        self._multipart = S3Multipart(self)
 
     @classmethod
     def from_url(cls, url: str) -> S3Storage:
@@ -91,6 +111,20 @@ class S3Storage:
 
     def backing_key(self, bucket: str, key: str) -> str:
         return f"{self.config.prefix}{bucket}/{key}"
+
+    def remember_bucket(self, bucket: str) -> None:
+        with self._lock:
+            self._known_buckets.add(bucket)
+
+    def object_attributes(self, content_type: str, user_meta: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, Any]:
+        """boto3 parameters carrying an object's content type, user metadata and standard headers."""
+        attributes: dict[str, Any] = {
+            "ContentType": content_type or DEFAULT_CONTENT_TYPE,
+            "Metadata": {name: _header_safe(value) for name, value in user_meta.items()},
+        }
+        for name, value in headers.items():
+            attributes[_HEADER_PARAMS[name]] = value
+        return attributes
 
     # --- buckets ------------------------------------------------------------------------------
 
@@ -133,9 +167,34 @@ class S3Storage:
         for page in pages:
             for entry in page.get("CommonPrefixes") or []:
                 name = entry["Prefix"][len(self.config.prefix) : -1]
-                if _is_bucket(name):
+                # SeaweedFS keeps an emptied folder in listings: a deleted bucket must not show.
+                if _is_bucket(name) and self.bucket_exists(name):
                     names.append(name)
         return sorted(names)
+
+    def delete_bucket(self, bucket: str) -> bool:
+        """Only an empty bucket; its unfinished uploads are aborted. Other processes may still take the
+        bucket for existing until their next restart (they remember buckets they have seen)."""
+        validate_bucket(bucket)
+        base = self.backing_key(bucket, "")
+        answer = self._client.list_objects(Bucket=self.config.backing_bucket, Prefix=base, Marker=base, MaxKeys=1)
+        if answer.get("Contents") or answer.get("CommonPrefixes"):
+            raise BucketNotEmpty(bucket)
+        existed = bucket in self._known_buckets or self._head_answer_raw(base) is not None
+        self._multipart.drop_bucket_uploads(bucket)
+        self._client.delete_object(Bucket=self.config.backing_bucket, Key=base)
+        with self._lock:
+            self._known_buckets.discard(bucket)
+        return existed
+
+    def _head_answer_raw(self, backing_key: str) -> dict[str, Any] | None:
+        try:
+            answer: dict[str, Any] = self._client.head_object(Bucket=self.config.backing_bucket, Key=backing_key)
+        except self._client.exceptions.ClientError as error:
+            if _code(error) in _MISSING:
+                return None
+            raise
+        return answer
 
     # --- objects ------------------------------------------------------------------------------
 
@@ -147,31 +206,82 @@ class S3Storage:
         *,
         content_type: str = DEFAULT_CONTENT_TYPE,
         meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> ObjectMeta:
         validate_bucket(bucket)
         validate_key(key)
-        user_meta = normalize_user_meta(meta)
-        stored_meta = {name: _header_safe(value) for name, value in user_meta.items()}
+        user_meta, standard = normalize_user_meta(meta), normalize_headers(headers)
+        content_type = content_type or DEFAULT_CONTENT_TYPE
+        attributes = self.object_attributes(content_type, user_meta, standard)
         if bucket not in self._known_buckets:
             self.create_bucket(bucket)
-        content_type = content_type or DEFAULT_CONTENT_TYPE
-        with _seekable(data) as (body, size):
+        with seekable(data) as (body, size):
             if size > self.config.multipart_threshold:
-                etag = self._put_multipart(bucket, key, body, size, content_type, stored_meta)
+                etag = self._put_multipart(bucket, key, body, attributes)
             else:
-                etag = self._put_single(bucket, key, body, size, content_type, stored_meta)
-        return ObjectMeta(bucket, key, size, etag, content_type, datetime.now(UTC), user_meta)
+                etag = self._put_single(bucket, key, body, size, attributes)
+        return ObjectMeta(bucket, key, size, etag, content_type, datetime.now(UTC), user_meta, standard)
+
+    def copy(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        replace: tuple[str, Mapping[str, str], Mapping[str, str]] | None = None,
+    ) -> ObjectMeta:
+        """A server-side CopyObject: the bytes never pass through wanxiang."""
+        validate_bucket(bucket)
+        validate_key(key)
+        source = self._head_answer(source_bucket, source_key)
+        if source is None:
+            raise NoSuchKey(f"{source_bucket}/{source_key}")
+        if int(source.get("ContentLength", 0)) > MAX_COPY_SIZE:
+            raise NotImplementedError("copying objects above 5 GB (a multipart copy) is not implemented for S3")
+        if bucket not in self._known_buckets:
+            self.create_bucket(bucket)
+        current = _meta_of(source_bucket, source_key, source)
+        content_type, meta, headers = replace or (current.content_type, current.meta, current.headers)
+        attributes = self.object_attributes(content_type, normalize_user_meta(meta), normalize_headers(headers))
+        # A copy is a plain object with an MD5 ETag (as on COS). S3 copies the source's ETag, which
+        # for a multipart source is not the MD5: then the MD5 is read once from the source.
+        md5 = (source.get("Metadata") or {}).get(MD5_META)
+        if md5 is None and not _PLAIN_ETAG.match(str(source.get("ETag", ""))):
+            with self.open(source_bucket, source_key) as stream:
+                md5 = _md5(stream)
+        if md5:
+            attributes["Metadata"][MD5_META] = md5
+        request: dict[str, Any] = {
+            "Bucket": self.config.backing_bucket,
+            "Key": self.backing_key(bucket, key),
+            "CopySource": {"Bucket": self.config.backing_bucket, "Key": self.backing_key(source_bucket, source_key)},
+            # REPLACE always: S3 copies an object onto itself only so, and the COS multipart ETag stays behind.
+            "MetadataDirective": "REPLACE",
+            **attributes,
+        }
+        self._client.copy_object(**request)
+        copied = self.head(bucket, key)
+        if copied is None:  # deleted again in between by another client
+            raise NoSuchKey(f"{bucket}/{key}")
+        return copied
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
+        answer = self._head_answer(bucket, key)
+        return None if answer is None else _meta_of(bucket, key, answer)
+
+    def _head_answer(self, bucket: str, key: str) -> dict[str, Any] | None:
         validate_bucket(bucket)
         validate_key(key)
         try:
-            answer = self._client.head_object(Bucket=self.config.backing_bucket, Key=self.backing_key(bucket, key))
+            answer: dict[str, Any] = self._client.head_object(
+                Bucket=self.config.backing_bucket, Key=self.backing_key(bucket, key)
+            )
         except self._client.exceptions.ClientError as error:
             if _code(error) in _MISSING:
                 return None
             raise
-        return _meta_of(bucket, key, answer)
+        return answer
 
     def open(self, bucket: str, key: str) -> BinaryIO:
         validate_bucket(bucket)
@@ -258,18 +368,17 @@ class S3Storage:
 
     # --- uploads ------------------------------------------------------------------------------
 
-    def _put_single(
-        self, bucket: str, key: str, body: BinaryIO, size: int, content_type: str, user_meta: dict[str, str]
-    ) -> str:
+    def _put_single(self, bucket: str, key: str, body: BinaryIO, size: int, attributes: dict[str, Any]) -> str:
         start = body.tell()
-        answer = self._client.put_object(
-            Bucket=self.config.backing_bucket,
-            Key=self.backing_key(bucket, key),
-            Body=body,
-            ContentLength=size,
-            ContentType=content_type,
-            Metadata=user_meta,
-        )
+        try:
+            answer = self._client.put_object(
+                Bucket=self.config.backing_bucket, Key=self.backing_key(bucket, key), Body=body, ContentLength=size,
+                **attributes,
+            )
+        except self._client.exceptions.ClientError as error:
+            if _code(error) in _KEY_REFUSED:
+                raise InvalidObjectKey(f"the storage refuses the key {key!r}: {_code(error)}") from None
+            raise
         etag = str(answer.get("ETag", ""))
         if _PLAIN_ETAG.match(etag):
             return etag
@@ -277,16 +386,13 @@ class S3Storage:
         body.seek(start)
         return quoted_etag(_md5(body))
 
-    def _put_multipart(
-        self, bucket: str, key: str, body: BinaryIO, size: int, content_type: str, user_meta: dict[str, str]
-    ) -> str:
+    def _put_multipart(self, bucket: str, key: str, body: BinaryIO, attributes: dict[str, Any]) -> str:
         start = body.tell()
         md5 = _md5(body)
         body.seek(start)
         target = {"Bucket": self.config.backing_bucket, "Key": self.backing_key(bucket, key)}
-        upload = self._client.create_multipart_upload(
-            **target, ContentType=content_type, Metadata={**user_meta, MD5_META: md5}
-        )
+        attributes = {**attributes, "Metadata": {**attributes["Metadata"], MD5_META: md5}}
+        upload = self._client.create_multipart_upload(**target, **attributes)
         upload_id = upload["UploadId"]
         parts: list[dict[str, Any]] = []
         try:
@@ -301,6 +407,45 @@ class S3Storage:
                 self._client.abort_multipart_upload(**target, UploadId=upload_id)
             raise
         return quoted_etag(md5)
+
+    # --- COS multipart uploads (s3_multipart) -------------------------------------------------
+
+    def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        options: Mapping[str, str] | None = None,
+    ) -> MultipartUpload:
+        return self._multipart.create(bucket, key, content_type=content_type, meta=meta, headers=headers, options=options)
+
+    def get_multipart_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload:
+        return self._multipart.get(bucket, key, upload_id)
+
+    def upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, data: bytes | BinaryIO | Path
+    ) -> Part:
+        return self._multipart.upload_part(bucket, key, upload_id, part_number, data)
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> builtins.list[Part]:
+        return self._multipart.list_parts(bucket, key, upload_id)
+
+    def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectMeta:
+        return self._multipart.complete(bucket, key, upload_id, parts)
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        self._multipart.abort(bucket, key, upload_id)
+
+    def list_multipart_uploads(self, bucket: str, *, prefix: str = "") -> builtins.list[MultipartUpload]:
+        return self._multipart.list_uploads(bucket, prefix=prefix)
+
+    def expire_multipart_uploads(self, older_than: datetime) -> int:
+        return self._multipart.expire(older_than)
 
     def _check_backing_bucket(self) -> None:
         name = self.config.backing_bucket
@@ -332,15 +477,24 @@ def _is_bucket(name: str) -> bool:
 def _meta_of(bucket: str, key: str, answer: Mapping[str, Any]) -> ObjectMeta:
     stored = {str(k).lower(): _from_header(str(v)) for k, v in (answer.get("Metadata") or {}).items()}
     md5 = stored.pop(MD5_META, None)
+    cos_etag = stored.pop(ETAG_META, None)  # a COS multipart upload's ETag (see s3_multipart)
     return ObjectMeta(
         bucket=bucket,
         key=key,
         size=int(answer.get("ContentLength", 0)),
-        etag=quoted_etag(md5) if md5 else str(answer.get("ETag", "")),
+        etag=quoted_etag(override) if (override := md5 or cos_etag) else str(answer.get("ETag", "")),
         content_type=str(answer.get("ContentType") or DEFAULT_CONTENT_TYPE),
         last_modified=_utc(answer["LastModified"]),
         meta=stored,
+        headers=_headers_of(answer),
     )
+
+
+def _headers_of(answer: Mapping[str, Any]) -> dict[str, str]:
+    found = {name: str(answer[param]) for name, param in _HEADER_PARAMS.items() if answer.get(param)}
+    if "expires" in found:  # boto3 parses Expires; the text as sent is kept beside it
+        found["expires"] = str(answer.get("ExpiresString") or format_datetime(answer["Expires"], usegmt=True))
+    return found
 
 
 def _listed_meta(bucket: str, key: str, entry: Mapping[str, Any]) -> ObjectMeta:
@@ -384,7 +538,7 @@ def _md5(body: BinaryIO) -> str:
 
 
 @contextlib.contextmanager
-def _seekable(data: bytes | BinaryIO | Path) -> Iterator[tuple[BinaryIO, int]]:
+def seekable(data: bytes | BinaryIO | Path) -> Iterator[tuple[BinaryIO, int]]:
     """The data as a seekable stream positioned at its start, and its length from there."""
     if isinstance(data, bytes | bytearray | memoryview):
         yield io.BytesIO(data), len(data)
