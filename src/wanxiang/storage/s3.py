@@ -17,18 +17,12 @@ Listings come from ListObjects (prefix, delimiter, marker), one backend request 
 
 from __future__ import annotations
 
-import base64
 import builtins
 import contextlib
-import hashlib
 import io
-import re
-import shutil
-import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,26 +41,25 @@ from wanxiang.storage.base import (
 )
 from wanxiang.storage.keys import validate_bucket, validate_key
 from wanxiang.storage.listing import clamp_max_keys, common_prefix
+from wanxiang.storage.s3_attributes import (
+    CHUNK,
+    MD5_META,
+    PLAIN_ETAG,
+    error_code,
+    listed_meta,
+    md5_of,
+    meta_of,
+    object_attributes,
+    seekable,
+)
 from wanxiang.storage.s3_config import S3Config, parse_s3_url
-from wanxiang.storage.s3_multipart import ETAG_META, S3Multipart
+from wanxiang.storage.s3_multipart import S3Multipart
 from wanxiang.storage.s3_reader import S3RawReader
 
-CHUNK = 1 << 20
-MD5_META = "wanxiang-md5"
-_PLAIN_ETAG = re.compile(r'^"[0-9a-f]{32}"$')
-_RFC2047 = re.compile(r"^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$", re.IGNORECASE)
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 # What stores answer for a key they cannot hold (SeaweedFS: '..\\' segments; MinIO: '//').
 _KEY_REFUSED = {"InvalidRequest", "KeyTooLongError", "InvalidObjectName", "XMinioInvalidObjectName"}
 MAX_COPY_SIZE = 5 << 30  # S3's limit for one CopyObject
-# The standard object headers (base.STANDARD_HEADERS) as boto3 names them, both ways.
-_HEADER_PARAMS = {
-    "cache-control": "CacheControl",
-    "content-disposition": "ContentDisposition",
-    "content-encoding": "ContentEncoding",
-    "content-language": "ContentLanguage",
-    "expires": "Expires",
-}
 
 
 class S3Storage:
@@ -116,16 +109,6 @@ class S3Storage:
         with self._lock:
             self._known_buckets.add(bucket)
 
-    def object_attributes(self, content_type: str, user_meta: Mapping[str, str], headers: Mapping[str, str]) -> dict[str, Any]:
-        """boto3 parameters carrying an object's content type, user metadata and standard headers."""
-        attributes: dict[str, Any] = {
-            "ContentType": content_type or DEFAULT_CONTENT_TYPE,
-            "Metadata": {name: _header_safe(value) for name, value in user_meta.items()},
-        }
-        for name, value in headers.items():
-            attributes[_HEADER_PARAMS[name]] = value
-        return attributes
-
     # --- buckets ------------------------------------------------------------------------------
 
     def create_bucket(self, bucket: str) -> bool:
@@ -138,7 +121,7 @@ class S3Storage:
                 Bucket=self.config.backing_bucket, Key=self.backing_key(bucket, ""), Body=b"", IfNoneMatch="*"
             )
         except self._client.exceptions.ClientError as error:
-            if _code(error) not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            if error_code(error) not in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 raise
             created = False
         else:
@@ -191,7 +174,7 @@ class S3Storage:
         try:
             answer: dict[str, Any] = self._client.head_object(Bucket=self.config.backing_bucket, Key=backing_key)
         except self._client.exceptions.ClientError as error:
-            if _code(error) in _MISSING:
+            if error_code(error) in _MISSING:
                 return None
             raise
         return answer
@@ -212,7 +195,7 @@ class S3Storage:
         validate_key(key)
         user_meta, standard = normalize_user_meta(meta), normalize_headers(headers)
         content_type = content_type or DEFAULT_CONTENT_TYPE
-        attributes = self.object_attributes(content_type, user_meta, standard)
+        attributes = object_attributes(content_type, user_meta, standard)
         if bucket not in self._known_buckets:
             self.create_bucket(bucket)
         with seekable(data) as (body, size):
@@ -241,15 +224,15 @@ class S3Storage:
             raise NotImplementedError("copying objects above 5 GB (a multipart copy) is not implemented for S3")
         if bucket not in self._known_buckets:
             self.create_bucket(bucket)
-        current = _meta_of(source_bucket, source_key, source)
+        current = meta_of(source_bucket, source_key, source)
         content_type, meta, headers = replace or (current.content_type, current.meta, current.headers)
-        attributes = self.object_attributes(content_type, normalize_user_meta(meta), normalize_headers(headers))
+        attributes = object_attributes(content_type, normalize_user_meta(meta), normalize_headers(headers))
         # A copy is a plain object with an MD5 ETag (as on COS). S3 copies the source's ETag, which
         # for a multipart source is not the MD5: then the MD5 is read once from the source.
         md5 = (source.get("Metadata") or {}).get(MD5_META)
-        if md5 is None and not _PLAIN_ETAG.match(str(source.get("ETag", ""))):
+        if md5 is None and not PLAIN_ETAG.match(str(source.get("ETag", ""))):
             with self.open(source_bucket, source_key) as stream:
-                md5 = _md5(stream)
+                md5 = md5_of(stream)
         if md5:
             attributes["Metadata"][MD5_META] = md5
         request: dict[str, Any] = {
@@ -268,7 +251,7 @@ class S3Storage:
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
         answer = self._head_answer(bucket, key)
-        return None if answer is None else _meta_of(bucket, key, answer)
+        return None if answer is None else meta_of(bucket, key, answer)
 
     def _head_answer(self, bucket: str, key: str) -> dict[str, Any] | None:
         validate_bucket(bucket)
@@ -278,7 +261,7 @@ class S3Storage:
                 Bucket=self.config.backing_bucket, Key=self.backing_key(bucket, key)
             )
         except self._client.exceptions.ClientError as error:
-            if _code(error) in _MISSING:
+            if error_code(error) in _MISSING:
                 return None
             raise
         return answer
@@ -295,7 +278,7 @@ class S3Storage:
         try:
             first = get_object(None)
         except self._client.exceptions.ClientError as error:
-            if _code(error) in _MISSING:
+            if error_code(error) in _MISSING:
                 raise NoSuchKey(f"{bucket}/{key}") from None
             raise
         raw = S3RawReader(get_object, int(first["ContentLength"]), first)
@@ -351,7 +334,7 @@ class S3Storage:
             group = common_prefix(key, prefix, delimiter)
             if group is None:
                 if key:
-                    objects.append(_listed_meta(bucket, key, entry))
+                    objects.append(listed_meta(bucket, key, entry))
             elif group != swallowed and group not in prefixes:
                 prefixes.append(group)
         for entry in answer.get("CommonPrefixes") or []:
@@ -376,19 +359,19 @@ class S3Storage:
                 **attributes,
             )
         except self._client.exceptions.ClientError as error:
-            if _code(error) in _KEY_REFUSED:
-                raise InvalidObjectKey(f"the storage refuses the key {key!r}: {_code(error)}") from None
+            if error_code(error) in _KEY_REFUSED:
+                raise InvalidObjectKey(f"the storage refuses the key {key!r}: {error_code(error)}") from None
             raise
         etag = str(answer.get("ETag", ""))
-        if _PLAIN_ETAG.match(etag):
+        if PLAIN_ETAG.match(etag):
             return etag
         # Some stores (SSE-KMS on AWS) answer an ETag that is not the MD5; COS clients expect the MD5.
         body.seek(start)
-        return quoted_etag(_md5(body))
+        return quoted_etag(md5_of(body))
 
     def _put_multipart(self, bucket: str, key: str, body: BinaryIO, attributes: dict[str, Any]) -> str:
         start = body.tell()
-        md5 = _md5(body)
+        md5 = md5_of(body)
         body.seek(start)
         target = {"Bucket": self.config.backing_bucket, "Key": self.backing_key(bucket, key)}
         attributes = {**attributes, "Metadata": {**attributes["Metadata"], MD5_META: md5}}
@@ -452,7 +435,7 @@ class S3Storage:
         try:
             self._client.head_bucket(Bucket=name)
         except self._client.exceptions.ClientError as error:
-            if _code(error) not in _MISSING and _code(error) != "NoSuchBucket":
+            if error_code(error) not in _MISSING and error_code(error) != "NoSuchBucket":
                 raise
             if not self.config.create_backing_bucket:
                 raise ValueError(
@@ -462,104 +445,9 @@ class S3Storage:
             self._client.create_bucket(Bucket=name)
 
 
-def _code(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _is_bucket(name: str) -> bool:
     try:
         validate_bucket(name)
     except ValueError:
         return False
     return True
-
-
-def _meta_of(bucket: str, key: str, answer: Mapping[str, Any]) -> ObjectMeta:
-    stored = {str(k).lower(): _from_header(str(v)) for k, v in (answer.get("Metadata") or {}).items()}
-    md5 = stored.pop(MD5_META, None)
-    cos_etag = stored.pop(ETAG_META, None)  # a COS multipart upload's ETag (see s3_multipart)
-    return ObjectMeta(
-        bucket=bucket,
-        key=key,
-        size=int(answer.get("ContentLength", 0)),
-        etag=quoted_etag(override) if (override := md5 or cos_etag) else str(answer.get("ETag", "")),
-        content_type=str(answer.get("ContentType") or DEFAULT_CONTENT_TYPE),
-        last_modified=_utc(answer["LastModified"]),
-        meta=stored,
-        headers=_headers_of(answer),
-    )
-
-
-def _headers_of(answer: Mapping[str, Any]) -> dict[str, str]:
-    found = {name: str(answer[param]) for name, param in _HEADER_PARAMS.items() if answer.get(param)}
-    if "expires" in found:  # boto3 parses Expires; the text as sent is kept beside it
-        found["expires"] = str(answer.get("ExpiresString") or format_datetime(answer["Expires"], usegmt=True))
-    return found
-
-
-def _listed_meta(bucket: str, key: str, entry: Mapping[str, Any]) -> ObjectMeta:
-    """What ListObjects tells: no content type or user metadata (as on S3 and COS)."""
-    return ObjectMeta(
-        bucket=bucket,
-        key=key,
-        size=int(entry.get("Size", 0)),
-        etag=str(entry.get("ETag", "")),
-        content_type=DEFAULT_CONTENT_TYPE,
-        last_modified=_utc(entry["LastModified"]),
-    )
-
-
-def _header_safe(value: str) -> str:
-    """S3 metadata travels in headers and must be ASCII; other text goes as RFC 2047 (as S3 answers it)."""
-    if value.isascii():
-        return value
-    return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8", "surrogatepass")).decode("ascii") + "?="
-
-
-def _from_header(value: str) -> str:
-    match = _RFC2047.match(value)
-    if match is None:
-        return value
-    try:
-        return base64.b64decode(match.group(1), validate=True).decode("utf-8", "surrogatepass")
-    except ValueError:
-        return value
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _md5(body: BinaryIO) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    while chunk := body.read(CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def seekable(data: bytes | BinaryIO | Path) -> Iterator[tuple[BinaryIO, int]]:
-    """The data as a seekable stream positioned at its start, and its length from there."""
-    if isinstance(data, bytes | bytearray | memoryview):
-        yield io.BytesIO(data), len(data)
-        return
-    if isinstance(data, Path):
-        with data.open("rb") as source:
-            size = source.seek(0, io.SEEK_END)
-            source.seek(0)
-            yield source, size
-            return
-    try:
-        if not data.seekable():
-            raise OSError("not seekable")
-        start = data.tell()
-        end = data.seek(0, io.SEEK_END)
-        data.seek(start)
-    except (AttributeError, OSError, ValueError):
-        with tempfile.TemporaryFile() as spool:
-            shutil.copyfileobj(data, spool, CHUNK)
-            size = spool.tell()
-            spool.seek(0)
-            yield spool, size
-        return
-    yield data, end - start

@@ -42,14 +42,13 @@ from wanxiang.storage.base import (
     normalize_user_meta,
 )
 from wanxiang.storage.keys import validate_bucket, validate_key
+from wanxiang.storage.s3_attributes import CHUNK, ETAG_META, object_attributes, seekable, utc
 
 if TYPE_CHECKING:
     from wanxiang.storage.s3 import S3Storage
 
 UPLOADS = "_uploads/"  # not "." : SeaweedFS hides names starting with a dot from listings
-ETAG_META = "wanxiang-etag"
 S3_MIN_PART = 5 << 20
-CHUNK = 1 << 20
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{48}$")
 
 
@@ -103,8 +102,6 @@ class S3Multipart:
     def upload_part(
         self, bucket: str, key: str, upload_id: str, part_number: int, data: bytes | BinaryIO | Path
     ) -> Part:
-        from wanxiang.storage.s3 import seekable
-
         check_part_number(part_number)
         self.get(bucket, key, upload_id)
         with seekable(data) as (body, size):
@@ -116,7 +113,7 @@ class S3Multipart:
     def list_parts(self, bucket: str, key: str, upload_id: str) -> builtins.list[Part]:
         self.get(bucket, key, upload_id)
         parts = [
-            Part(int(item["Key"].rpartition("/")[2]), str(item["ETag"]), int(item["Size"]), _utc(item["LastModified"]))
+            Part(int(item["Key"].rpartition("/")[2]), str(item["ETag"]), int(item["Size"]), utc(item["LastModified"]))
             for item in self._objects(self._part_key(bucket, upload_id, None))
         ]
         return sorted(parts, key=lambda p: p.number)
@@ -125,7 +122,7 @@ class S3Multipart:
         upload = self.get(bucket, key, upload_id)
         chosen = check_completion(parts, {p.number: p for p in self.list_parts(bucket, key, upload_id)})
         etag = multipart_etag([p.etag.strip('"') for p in chosen])
-        attributes = self._storage.object_attributes(upload.content_type, upload.meta, upload.headers)
+        attributes = object_attributes(upload.content_type, upload.meta, upload.headers)
         attributes["Metadata"][ETAG_META] = etag.strip('"')
         target = {"Bucket": self._bucket, "Key": self._storage.backing_key(bucket, key)}
         s3_upload = self._client.create_multipart_upload(**target, **attributes)["UploadId"]
@@ -259,7 +256,3 @@ def _groups(parts: Sequence[Part]) -> Iterator[list[Part]]:
             run = []
     if run:
         yield run
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
