@@ -112,3 +112,14 @@ def test_the_url_names_bucket_prefix_endpoint_and_options() -> None:
 def test_bad_urls_say_what_is_wrong(url: str) -> None:
     with pytest.raises(ValueError):
         parse_s3_url(url)
+
+
+def test_an_unreachable_store_fails_as_an_os_error(seaweedfs: SeaweedFS) -> None:
+    """An OSError is what the API answers 503 ServiceUnavailable (as a full disk), not a 500."""
+    from tests.support.server import free_port
+    from wanxiang.storage.s3_client import StoreUnavailable
+
+    dead = seaweedfs.storage_url(endpoint=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    with pytest.raises(StoreUnavailable) as failed:
+        open_storage(dead)
+    assert isinstance(failed.value, OSError) and "S3 store failed" in str(failed.value)

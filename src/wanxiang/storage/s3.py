@@ -52,6 +52,7 @@ from wanxiang.storage.s3_attributes import (
     object_attributes,
     seekable,
 )
+from wanxiang.storage.s3_client import open_client
 from wanxiang.storage.s3_config import S3Config, parse_s3_url
 from wanxiang.storage.s3_multipart import S3Multipart
 from wanxiang.storage.s3_reader import S3RawReader
@@ -64,27 +65,8 @@ MAX_COPY_SIZE = 5 << 30  # S3's limit for one CopyObject
 
 class S3Storage:
     def __init__(self, config: S3Config) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.config = config
-        self._client: Any = boto3.session.Session().client(
-            "s3",
-            endpoint_url=config.endpoint,
-            region_name=config.region,
-            aws_access_key_id=config.access_key,
-            aws_secret_access_key=config.secret_key,
-            config=Config(
-                s3={"addressing_style": config.addressing_style},
-                max_pool_connections=32,
-                connect_timeout=5,
-                read_timeout=60,
-                retries={"mode": "standard", "max_attempts": 3},
-                # Checksums only where S3 insists: ours is the MD5 (ETag); a CRC pass would read twice.
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            ),
-        )
+        self._client = open_client(config)
         self._known_buckets: set[str] = set()
         self._lock = threading.Lock()
         self._check_backing_bucket()

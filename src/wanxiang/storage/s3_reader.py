@@ -10,6 +10,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from wanxiang.storage.s3_client import guarded
+
 GetObject = Callable[[str | None], Any]
 """Called with a Range header value (or None); returns botocore's ``get_object`` answer."""
 
@@ -53,7 +55,7 @@ class S3RawReader(io.RawIOBase):
         if self._body is None:
             range_header = f"bytes={self._position}-" if self._position else None
             self._body = self._get_object(range_header)["Body"]
-        chunk = self._body.read(len(view))
+        chunk = guarded(self._body.read)(len(view))
         view[: len(chunk)] = chunk
         self._position += len(chunk)
         return len(chunk)
