@@ -77,6 +77,7 @@ def _settings(values: Values) -> Settings:
         allow_private_callbacks=bool(values["allow_private_callbacks"]),
         callback_backoff_seconds=values.number("callback_backoff"),
         job_timeouts=values.text("job_timeout"),
+        mq_url=values.text("mq_url"),
     )
     settings.metrics_token = values.text("metrics_token")
     if "host" in values:  # serve

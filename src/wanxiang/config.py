@@ -22,6 +22,7 @@ class Settings:
     default_bucket: str = ""  # bucket used when the Host carries none (an IP or localhost)
     allow_private_callbacks: bool = False
     callback_backoff_seconds: float = 5.0  # first retry delay of a failed callback
+    mq_url: str = ""  # amqp://… : the RabbitMQ broker of TDMQ callbacks; none: TDMQ is refused
     lease_seconds: float = 30.0
     shutdown_grace: float = 30.0  # seconds running jobs (and requests) get to finish at a stop
     metrics_token: str = ""  # required by /-/metrics when set (and when not listening on loopback)

@@ -71,6 +71,14 @@ def _job_timeouts(raw: str) -> str:
     return raw
 
 
+def _amqp_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    if url and (urlsplit(url).scheme not in ("amqp", "amqps") or not urlsplit(url).hostname):
+        raise ValueError(f"must be an amqp:// or amqps:// URL with a host, not {url!r}")
+    return url
+
+
 def _flag(raw: str) -> bool:
     value = raw.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -101,7 +109,7 @@ COMMON: tuple[Option, ...] = (
            shown="SQLite in the data dir"),
     Option("--database-schema", "WANXIANG_DATABASE_SCHEMA", "", "PostgreSQL schema to use (created if missing)",
            shown="none"),
-    Option("--storage-url", "WANXIANG_STORAGE_URL", "", "object storage: local:/path or memory:",
+    Option("--storage-url", "WANXIANG_STORAGE_URL", "", "object storage: local:/path, memory:, or s3://bucket/prefix?endpoint=...",
            shown="local:<data-dir>/objects"),
     Option("--workers", "WANXIANG_WORKERS", None, "worker processes (0: none, the API only)", _int_at_least(0, 512),
            shown="CPU count"),
@@ -117,6 +125,9 @@ COMMON: tuple[Option, ...] = (
     Option("--job-timeout", "WANXIANG_JOB_TIMEOUTS", "",
            "'<Tag or QueueId>=<seconds>,...': job deadlines over the per-Tag defaults (JobTimeout past them)",
            _job_timeouts, shown="per-Tag defaults"),
+    Option("--mq-url", "WANXIANG_MQ_URL", "",
+           "RabbitMQ broker (amqp://user:pass@host:5672/vhost) for CallBackType/NotifyConfig Type TDMQ", _amqp_url,
+           shown="none"),
     Option("--log-level", "WANXIANG_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _choice(LEVELS, str.upper)),
     Option("--log-format", "WANXIANG_LOG_FORMAT", "text", "text, or json: one JSON object a line", _choice(FORMATS)),
 )
