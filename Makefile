@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/wanxiang serve $(ARGS)
+	$(BIN)/wanxiang serve --dev $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)

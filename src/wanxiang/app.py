@@ -14,7 +14,7 @@ from typing import Literal
 
 from starlette.applications import Starlette
 
-from wanxiang.api import batch_routes, ci_routes, object_routes, workflow_routes
+from wanxiang.api import batch_routes, ci_routes, dev_routes, object_routes, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
@@ -101,6 +101,8 @@ class App:
         batch_routes.register(router, self)
         workflow_routes.register(router, self)
         object_routes.register(router, self)  # with styles, image processing and workflow triggers
+        if self.settings.dev:  # /-/reset, /-/test-mode, /-/jobs/<id>/advance; instant submits
+            dev_routes.register(router, self)
         return create_app(self.settings, router)
 
     # -- the worker side --------------------------------------------------------------------------
@@ -118,7 +120,8 @@ class App:
 
     def worker(self, waiter: Waiter, lease_seconds: float | None = None) -> Worker:
         lease = self.settings.lease_seconds if lease_seconds is None else lease_seconds
-        return Worker(self.store, self.storage, waiter, lease_seconds=lease, side_tasks=self.side_tasks())
+        return Worker(self.store, self.storage, waiter, lease_seconds=lease, side_tasks=self.side_tasks(),
+                      dev=self.settings.dev)
 
     # -- either side ------------------------------------------------------------------------------
 

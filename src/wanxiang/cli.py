@@ -10,7 +10,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wanxiang.config import Settings, load_credentials
+from wanxiang import dev_mode
+from wanxiang.cli_client import commands as client_commands
+from wanxiang.config import Settings, dev_credentials, load_credentials
 
 if TYPE_CHECKING:
     from wanxiang.app import App
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--region", default=os.environ.get("WANXIANG_REGION", "ap-guangzhou"))
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
     serve.add_argument("--lease-seconds", type=float, default=30.0)
+    dev_mode.add_arguments(serve)
     worker = sub.add_parser("worker", help="run workers only (point them at the shared database and storage)")
     _common(worker)
     worker.add_argument("--workers", type=int, default=None)
@@ -63,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
     sub.add_parser("doctor", help="report which engines, models and language pairs are available")
+    client_commands.register(sub)
     return parser
 
 
@@ -74,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "doctor":
         return _doctor()
+    if hasattr(args, "run"):  # a client command: talks to a running server over HTTP
+        return int(args.run(args))
     settings = _settings(args)
     try:
         if args.command == "serve":
@@ -99,6 +105,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
+        settings.dev = args.dev
     return settings
 
 
@@ -125,11 +132,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from wanxiang.server import CallbackThread, WorkerPool
 
-    credentials, generated = load_credentials(settings.data_dir)
-    settings.credentials = credentials
-    if generated:
-        print(generated, flush=True)
+    if settings.dev:
+        settings.credentials = dev_credentials(settings.data_dir)
+        print(dev_mode.BANNER, flush=True)
+    else:
+        credentials, generated = load_credentials(settings.data_dir)
+        settings.credentials = credentials
+        if generated:
+            print(generated, flush=True)
     app = _open(settings, args.database_schema)
+    if args.seed:
+        print(dev_mode.seed_app(app, Path(args.seed)), flush=True)
     pool = WorkerPool(_spec(settings, args), settings.workers)
     app.store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(app)

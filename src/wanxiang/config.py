@@ -8,6 +8,11 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The published development account (like Azurite's): accepted by ``serve --dev`` so that test
+# configs and CI pipelines can hard-code it. Never use it on a server others can reach.
+DEV_SECRET_ID = "AKIDwanxiangDEV000000000000000000"
+DEV_SECRET_KEY = "wanxiang-dev-secret-key-do-not-use-in-production"
+
 
 @dataclass
 class Settings:
@@ -27,6 +32,8 @@ class Settings:
     max_body_bytes: int = 1 << 20
     max_object_bytes: int = 5 << 30
     credentials: dict[str, str] = field(default_factory=dict)
+    # Dev mode: the published credentials, the /-/ reset and test-mode endpoints, test modes in the worker.
+    dev: bool = False
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'wanxiang.db').resolve()}"
@@ -61,3 +68,9 @@ def load_credentials(data_dir: Path, *, generate: bool = True) -> tuple[dict[str
     return {new_id: new_key}, (
         f"Generated credentials (kept in {keys_file}):\n  SecretId:  {new_id}\n  SecretKey: {new_key}"
     )
+
+
+def dev_credentials(data_dir: Path) -> dict[str, str]:
+    """Dev mode: the published pair, plus any the environment or keys file names (none generated)."""
+    pairs, _ = load_credentials(data_dir, generate=False)
+    return {DEV_SECRET_ID: DEV_SECRET_KEY, **pairs}

@@ -39,16 +39,21 @@ def notify(conn: Connection) -> None:
 
 
 def load_queries(*, skip_locked: bool) -> dict[str, str]:
-    """The named statements of ``queue.sql``, with the claim also narrowed by Tag (``claim_tagged``)."""
+    """The named statements of ``queue.sql``, with the claim also narrowed by Tag (``claim_tagged``)
+    and, for dev mode, variants that skip held jobs (``claim_dev``, ``claim_tagged_dev``)."""
     named: dict[str, str] = {}
     for block in re.split(r"^-- name: ", QUERIES.read_text(), flags=re.MULTILINE)[1:]:
         name, _, body = block.partition("\n")
         sql = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--")).strip()
         named[name.strip()] = sql
     lock = "FOR UPDATE OF jobs SKIP LOCKED" if skip_locked else ""
-    claim = named.pop("claim")
-    named["claim"] = claim.format(tag_filter="", skip_locked=lock)
-    named["claim_tagged"] = claim.format(tag_filter="AND jobs.tag IN :tags", skip_locked=lock)
+    claim, hold = named.pop("claim"), named.pop("hold_filter")
+    for suffix, hold_filter in (("", ""), ("_dev", hold)):
+        named["claim" + suffix] = claim.format(tag_filter="", skip_locked=lock, hold_filter=hold_filter)
+        named["claim_tagged" + suffix] = claim.format(
+            tag_filter="AND jobs.tag IN :tags", skip_locked=lock, hold_filter=hold_filter
+        )
+    named["claim_advanced"] = named["claim_advanced"].format(skip_locked=lock)
     return named
 
 
@@ -68,7 +73,8 @@ class JobQueue:
         self._sqlite = is_sqlite(self.engine)
         # Built once: the worker path runs these thousands of times a second.
         self._sql = {name: text(sql) for name, sql in load_queries(skip_locked=not self._sqlite).items()}
-        self._sql["claim_tagged"] = self._sql["claim_tagged"].bindparams(bindparam("tags", expanding=True))
+        for name in ("claim_tagged", "claim_tagged_dev"):
+            self._sql[name] = self._sql[name].bindparams(bindparam("tags", expanding=True))
 
     def _single(self) -> Any:
         """A connection for one self-contained statement: autocommit on PostgreSQL (no BEGIN and
@@ -77,18 +83,45 @@ class JobQueue:
             return write(self.engine)
         return _Autocommit(self.engine)
 
-    def claim(self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None) -> Claim | None:
-        """Take the best Submitted job of an Active queue: one statement, one round trip."""
+    def claim(
+        self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None, *, dev: bool = False
+    ) -> Claim | None:
+        """Take the best Submitted job of an Active queue: one statement, one round trip.
+        ``dev``: skip jobs a manual test mode holds."""
         token = uuid.uuid4().hex
         now_us = to_us(now)
         params: dict[str, Any] = {"token": token, "expires": now_us + int(lease_seconds * 1_000_000), "now": now_us}
-        statement = self._sql["claim"]
+        suffix = "_dev" if dev else ""
+        statement = self._sql["claim" + suffix]
         if tags:
-            statement = self._sql["claim_tagged"]
+            statement = self._sql["claim_tagged" + suffix]
             params["tags"] = list(tags)
         with self._single() as conn:
             row = conn.execute(statement, params).first()
         return Claim(row_to_job(row), token) if row else None
+
+    def claim_advanced(self, now: datetime, lease_seconds: float) -> Claim | None:
+        """Dev mode: take a Running job that a manual ``advance`` handed to the workers."""
+        token = uuid.uuid4().hex
+        params = {"token": token, "expires": to_us(now) + int(lease_seconds * 1_000_000)}
+        with self._single() as conn:
+            row = conn.execute(self._sql["claim_advanced"], params).first()
+        return Claim(row_to_job(row), token) if row else None
+
+    def advance(self, job_id: str, now: datetime, *, finish: bool = False) -> bool:
+        """Dev mode, manual test mode: Submitted -> Running (held); held Running -> to a worker.
+        ``finish`` does both. False when the job was in neither state."""
+        moved = False
+        with write(self.engine) as conn:
+            params = {"job_id": job_id, "now": to_us(now), "forever": 2**62}
+            if conn.execute(self._sql["advance_hold"], params).rowcount:
+                moved = True
+                if not finish:
+                    return True
+            if conn.execute(self._sql["advance_go"], params).rowcount:
+                notify(conn)
+                return True
+        return moved
 
     def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> bool:
         params = {

@@ -3,7 +3,7 @@
 -- Loaded by wanxiang.store.queue, one statement per "-- name:" block. Two placeholders are filled
 -- per database: {skip_locked} is "FOR UPDATE OF jobs SKIP LOCKED" on PostgreSQL and empty on
 -- SQLite (whose writers are serialised by BEGIN IMMEDIATE); {tag_filter} narrows a claim to some
--- Tags. States are written into the SQL, not bound: a partial index (ix_jobs_submitted,
+-- Tags; {hold_filter} (dev mode) skips the jobs a manual test mode holds. States are written into the SQL, not bound: a partial index (ix_jobs_submitted,
 -- ix_jobs_running_lease) is used only when the query's condition visibly matches the index's.
 
 -- name: claim
@@ -18,7 +18,7 @@ WHERE jobs.seq = (
         WHERE jobs.state = 'Submitted'
           AND NOT (EXISTS (SELECT queues.queue_id FROM queues
                            WHERE queues.queue_id = jobs.queue_id AND queues.state = 'Paused'))
-          {tag_filter}
+          {tag_filter} {hold_filter}
         ORDER BY jobs.job_level DESC, jobs.seq ASC
         LIMIT 1 {skip_locked})
   AND jobs.state = 'Submitted'
@@ -51,3 +51,32 @@ WHERE jobs.state = 'Running' AND jobs.lease_expires_us < :now AND jobs.attempts 
 UPDATE jobs
 SET state = 'Submitted', lease_owner = NULL, lease_expires_us = NULL
 WHERE jobs.state = 'Running' AND jobs.lease_expires_us < :now
+
+-- name: hold_filter
+-- Dev mode: a job of a queue in the manual test mode (its own row, else the global "*" row) waits.
+AND coalesce((SELECT test_modes.mode FROM test_modes WHERE test_modes.scope = jobs.queue_id),
+             (SELECT test_modes.mode FROM test_modes WHERE test_modes.scope = '*'), 'normal') <> 'manual'
+
+-- name: advance_hold
+-- Dev mode, manual: Submitted -> Running, held (no worker; a lease that never lapses) until advanced again.
+UPDATE jobs
+SET state = 'Running', start_us = :now, lease_owner = 'manual-hold', lease_expires_us = :forever,
+    attempts = jobs.attempts + 1
+WHERE jobs.job_id = :job_id AND jobs.state = 'Submitted'
+
+-- name: advance_go
+-- Dev mode, manual: a held Running job is handed to the next idle worker (claim_advanced).
+UPDATE jobs SET lease_owner = 'manual-go'
+WHERE jobs.job_id = :job_id AND jobs.state = 'Running' AND jobs.lease_owner = 'manual-hold'
+
+-- name: claim_advanced
+-- Dev mode: a worker takes a job that advance handed over, keeping its Running state and start time.
+UPDATE jobs
+SET lease_owner = :token, lease_expires_us = :expires
+WHERE jobs.seq = (
+        SELECT jobs.seq FROM jobs
+        WHERE jobs.state = 'Running' AND jobs.lease_owner = 'manual-go'
+        ORDER BY jobs.seq ASC
+        LIMIT 1 {skip_locked})
+  AND jobs.lease_owner = 'manual-go'
+RETURNING *

@@ -48,6 +48,7 @@ class Worker:
     side_tasks: list[Callable[[], bool]] = field(default_factory=list)
     # Idle side tasks are polled at most this often; while they find work they run every turn.
     side_task_every: float = 0.25
+    dev: bool = False  # dev mode: test modes (manual holds, planned failures) apply
     _last_reap: float = 0.0
     _last_side: float = 0.0
     _side_busy: bool = False
@@ -77,7 +78,9 @@ class Worker:
             for task in self.side_tasks:
                 did_side_work = task() or did_side_work
             self._side_busy = did_side_work
-        claim = self.store.job_queue.claim(times.now(), self.lease_seconds)
+        claim = self.store.job_queue.claim(times.now(), self.lease_seconds, dev=self.dev)
+        if claim is None and self.dev:
+            claim = self.store.job_queue.claim_advanced(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
         self._run(claim)
@@ -127,6 +130,9 @@ class Worker:
             self.on_finished(finished)
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
+        planned = self.store.test_modes.take_failure(job.queue_id, job.tag) if self.dev else None
+        if planned is not None:  # the fail-next test mode
+            return JobState.FAILED, planned[0], planned[1], {}
         engine = catalog.engine(job.tag)
         if engine is None:
             return JobState.FAILED, "UnsupportedTag", f"No engine is installed for Tag {job.tag}.", {}
