@@ -14,6 +14,8 @@ from tests.support.server import REGION, SECRET_ID, SECRET_KEY, RunningServer, s
 from wanxiang.store.db import create_schema, drop_schema, open_engine
 from wanxiang.store.store import Store
 
+pytest_plugins = ["pytester"]  # tests/devkit/test_pytest_plugin.py runs a throwaway project
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
