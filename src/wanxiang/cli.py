@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(worker)
     worker.add_argument("--workers", type=int, default=None)
     worker.add_argument("--lease-seconds", type=float, default=30.0)
+    worker.add_argument("--dev", action="store_true", default=os.environ.get("WANXIANG_DEV") == "1",
+                        help="apply the test modes of a dev-mode server (WANXIANG_DEV=1)")
     for command in (serve, worker):
         command.add_argument(
             "--allow-private-callbacks",
@@ -101,11 +103,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         lease_seconds=args.lease_seconds,
         allow_private_callbacks=args.allow_private_callbacks,
         callback_backoff_seconds=args.callback_backoff,
+        dev=args.dev,
     )
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
-        settings.dev = args.dev
     return settings
 
 

@@ -17,7 +17,7 @@ from wanxiang.api.router import Handler, Router
 from wanxiang.model.job import JobState
 from wanxiang.model.tree import Tree, text
 from wanxiang.services.dev import DevService
-from wanxiang.store.testmodes import TestMode
+from wanxiang.store.testmodes import ModeSetting
 from wanxiang.wire.jobs import jobs_detail
 from wanxiang.wire.xml import parse_request
 
@@ -66,7 +66,7 @@ def register(router: Router, app: App) -> None:
             router.fallback[method] = _auto_bucket(app, router.fallback[method])
 
 
-def _mode_tree(mode: TestMode) -> Tree:
+def _mode_tree(mode: ModeSetting) -> Tree:
     return {"QueueId": mode.scope, "Mode": mode.mode, "Tag": mode.tag, "Count": str(mode.fail_left),
             "Code": mode.fail_code, "Message": mode.fail_message}
 

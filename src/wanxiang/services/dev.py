@@ -18,7 +18,7 @@ from wanxiang.storage.base import ObjectStorage
 from wanxiang.storage.local import META_DIR, LocalStorage
 from wanxiang.store.schema import metadata
 from wanxiang.store.store import Store
-from wanxiang.store.testmodes import GLOBAL, MODES, TestMode
+from wanxiang.store.testmodes import GLOBAL, MODES, ModeSetting
 from wanxiang.store.tx import write
 
 
@@ -98,7 +98,7 @@ class DevService:
             loaded.append(item)
         return loaded
 
-    def set_mode(self, mode: str, queue_id: str, tag: str, count: str, code: str, message: str) -> TestMode:
+    def set_mode(self, mode: str, queue_id: str, tag: str, count: str, code: str, message: str) -> ModeSetting:
         if mode not in MODES:
             raise invalid_argument(f"Mode must be one of {', '.join(MODES)}, not {mode!r}.")
         fail_left = 0
@@ -110,7 +110,7 @@ class DevService:
             fail_left = int(count)
         if queue_id and self.store.queues.get(queue_id) is None:
             raise CIError(404, "NoSuchQueue", f"The queue {queue_id!r} does not exist.")
-        chosen = TestMode(queue_id or GLOBAL, mode, tag, fail_left, code.strip(), message)
+        chosen = ModeSetting(queue_id or GLOBAL, mode, tag, fail_left, code.strip(), message)
         self.store.test_modes.set(chosen, self.clock())
         return chosen
 

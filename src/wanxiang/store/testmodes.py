@@ -46,7 +46,7 @@ test_modes = Table(
 
 
 @dataclass(frozen=True)
-class TestMode:
+class ModeSetting:
     scope: str
     mode: str
     tag: str = ""
@@ -59,7 +59,7 @@ class TestMode:
 class TestModeStore:
     engine: Engine
 
-    def set(self, mode: TestMode, now: datetime) -> None:
+    def set(self, mode: ModeSetting, now: datetime) -> None:
         """Replace the scope's mode; ``normal`` simply removes it."""
         with write(self.engine) as conn:
             conn.execute(delete(test_modes).where(test_modes.c.scope == mode.scope))
@@ -68,10 +68,10 @@ class TestModeStore:
                     scope=mode.scope, mode=mode.mode, tag=mode.tag, fail_left=mode.fail_left,
                     fail_code=mode.fail_code, fail_message=mode.fail_message, update_us=to_us(now)))
 
-    def list(self) -> list[TestMode]:
+    def list(self) -> list[ModeSetting]:
         with read(self.engine) as conn:
             rows = conn.execute(select(test_modes).order_by(test_modes.c.scope)).all()
-        return [TestMode(r.scope, r.mode, r.tag, r.fail_left, r.fail_code, r.fail_message) for r in rows]
+        return [ModeSetting(r.scope, r.mode, r.tag, r.fail_left, r.fail_code, r.fail_message) for r in rows]
 
     def mode_for(self, queue_id: str) -> str:
         by_scope = {m.scope: m.mode for m in self.list() if m.scope in (queue_id, GLOBAL)}
