@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench system-deps clean
+.PHONY: install run test lint bench system-deps engines clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,8 +14,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) engines
 	$(BIN)/wanxiang serve --dev $(ARGS)
+
+# Translation's offline engine (Apertium, en<->es) comes from the system's package manager: installed
+# here when we may (root and apt), otherwise one line says how; `wanxiang doctor` shows the result.
+engines:
+	@if command -v apertium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Apertium (en<->es) for Translation jobs"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq apertium apertium-eng-spa >/dev/null) \
+	    || echo "warning: could not install Apertium; Translation jobs will fail with UnsupportedLanguagePair"; \
+	else echo "note: Translation needs Apertium: run 'sudo make system-deps' (or see README: Engines)"; fi
 
 test: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -21,6 +21,7 @@ from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.config import Settings
 from wanxiang.services.batches import BatchService
 from wanxiang.services.jobs import JobService
+from wanxiang.services.pic_pool import PicPool, PoolLimits
 from wanxiang.services.pic_processing import PicProcessing
 from wanxiang.services.queues import QueueService
 from wanxiang.services.runs import RunPlanner
@@ -31,6 +32,7 @@ from wanxiang.storage.base import ObjectStorage
 from wanxiang.storage.registry import open_storage
 from wanxiang.store.store import Store
 from wanxiang.worker.batches import PAGE_SIZE, BatchWalker
+from wanxiang.worker.deadlines import JobDeadlines
 from wanxiang.worker.loop import Worker
 from wanxiang.worker.wake import Waiter
 from wanxiang.worker.workflows import RunAdvancer
@@ -73,7 +75,7 @@ class App:
             planner=planner,
             batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private),
             workflows=WorkflowService(store, planner),
-            pic=PicProcessing(storage, styles),
+            pic=PicProcessing(storage, styles, PicPool(storage, settings.resolved_storage_url(), _pool_limits(settings))),
         )
 
     @classmethod
@@ -120,8 +122,15 @@ class App:
 
     def worker(self, waiter: Waiter, lease_seconds: float | None = None) -> Worker:
         lease = self.settings.lease_seconds if lease_seconds is None else lease_seconds
-        return Worker(self.store, self.storage, waiter, lease_seconds=lease, side_tasks=self.side_tasks(),
-                      dev=self.settings.dev)
+        return Worker(
+            self.store,
+            self.storage,
+            waiter,
+            lease_seconds=lease,
+            side_tasks=self.side_tasks(),
+            deadlines=JobDeadlines.parse(self.settings.job_timeouts),
+            dev=self.settings.dev,
+        )
 
     # -- either side ------------------------------------------------------------------------------
 
@@ -134,4 +143,11 @@ class App:
         )
 
     def close(self) -> None:
+        self.pic.pool.shutdown()
         self.store.close()
+
+
+def _pool_limits(settings: Settings) -> PoolLimits:
+    return PoolLimits(
+        processes=settings.pic_processes, backlog=settings.pic_backlog, memory_bytes=settings.pic_memory_bytes
+    )

@@ -53,6 +53,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
     serve.add_argument("--lease-seconds", type=float, default=30.0)
     dev_mode.add_arguments(serve)
+    serve.add_argument(
+        "--pic-processes",
+        type=int,
+        default=int(os.environ.get("WANXIANG_PIC_PROCESSES", "2")),
+        help="child processes for image processing on download and upload (503 SlowDown when all are busy); "
+        "0 runs it inside the API process, unisolated",
+    )
+    serve.add_argument(
+        "--pic-backlog",
+        type=int,
+        default=int(os.environ.get("WANXIANG_PIC_BACKLOG", "8")),
+        help="image processing requests that may wait for a free child before 503 SlowDown",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=float(os.environ.get("WANXIANG_BODY_TIMEOUT", "60")),
+        help="408 RequestTimeout when no byte of a request body arrives for this many seconds",
+    )
+    serve.add_argument(
+        "--max-signature-window",
+        type=int,
+        default=int(os.environ.get("WANXIANG_MAX_SIGNATURE_WINDOW", str(7 * 24 * 3600))),
+        help="longest q-sign-time window accepted, in seconds (default 7 days)",
+    )
     worker = sub.add_parser("worker", help="run workers only (point them at the shared database and storage)")
     _common(worker)
     worker.add_argument("--workers", type=int, default=None)
@@ -67,9 +92,25 @@ def build_parser() -> argparse.ArgumentParser:
             help="let callbacks reach private/loopback addresses",
         )
         command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
+        command.add_argument(
+            "--job-timeout",
+            type=_job_timeouts,
+            default=os.environ.get("WANXIANG_JOB_TIMEOUTS", ""),
+            help="'<Tag or QueueId>=<seconds>,...': job deadlines over the per-Tag defaults (JobTimeout past them)",
+        )
     sub.add_parser("doctor", help="report which engines, models and language pairs are available")
     client_commands.register(sub)
     return parser
+
+
+def _job_timeouts(spec: str) -> str:
+    from wanxiang.worker.deadlines import JobDeadlines
+
+    try:
+        JobDeadlines.parse(spec)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return spec
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,10 +145,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         allow_private_callbacks=args.allow_private_callbacks,
         callback_backoff_seconds=args.callback_backoff,
         dev=args.dev,
+        job_timeouts=args.job_timeout,
     )
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
+        settings.max_signature_seconds = args.max_signature_window
+        settings.body_timeout_seconds = args.body_timeout
+        settings.pic_processes = max(0, args.pic_processes)
+        settings.pic_backlog = max(0, args.pic_backlog)
     return settings
 
 
@@ -132,6 +178,7 @@ def _spec(settings: Settings, args: argparse.Namespace) -> WorkerSpec:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from wanxiang.api.http_server import server_config
     from wanxiang.server import CallbackThread, WorkerPool
 
     if settings.dev:
@@ -150,9 +197,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     callbacks = CallbackThread(app)
     pool.start()
     callbacks.start()
-    config = uvicorn.Config(app.http(), host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                            server_header=False)
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app.http(), settings.host, settings.port))
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
                 f"(database {app.store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
     try:

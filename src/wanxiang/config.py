@@ -28,10 +28,18 @@ class Settings:
     allow_private_callbacks: bool = False
     callback_backoff_seconds: float = 5.0  # first retry delay of a failed callback
     lease_seconds: float = 30.0
-    clock_skew_seconds: int = 900
+    job_timeouts: str = ""  # "<Tag or QueueId>=<seconds>,..." over the per-Tag defaults
+    clock_skew_seconds: int = 900  # allowed before a signature's start only, never after its end
+    max_signature_seconds: int = 7 * 24 * 3600
     max_body_bytes: int = 1 << 20
+    body_timeout_seconds: float = 60.0  # 408 when no byte of a request body arrives for this long
     max_object_bytes: int = 5 << 30
     credentials: dict[str, str] = field(default_factory=dict)
+    # Image processing outside jobs (downloads, Pic-Operations): child processes and the address
+    # space each may use.
+    pic_processes: int = 2
+    pic_backlog: int = 8
+    pic_memory_bytes: int = 1 << 30
     # Dev mode: the published credentials, the /-/ reset and test-mode endpoints, test modes in the worker.
     dev: bool = False
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from dataclasses import dataclass
@@ -55,6 +56,12 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
     log.info("worker %s started", worker.worker_id)
     worker.run(stop)
     app.close()
+    if worker.stuck:
+        # An engine thread outlived its job; only ending the process stops it. The pool starts
+        # a fresh worker in this one's place.
+        log.warning("worker %s exits to be replaced (an engine is stuck)", worker.worker_id)
+        logging.shutdown()
+        os._exit(0)
 
 
 class WorkerPool:

@@ -10,7 +10,6 @@ import pytest
 
 from tests.integration.flows_support import REGION, Flows, make_flows
 from tests.support.images import marker_png, size
-from wanxiang.engines import catalog
 from wanxiang.model.errors import CIError
 from wanxiang.model.job import JobState, QueueFamily
 from wanxiang.model.workflow import validate_topology
@@ -180,9 +179,8 @@ def test_a_batch_of_type_workflow_starts_one_run_per_object(store: Store) -> Non
     ("change", "message"),
     [
         (lambda t: t["Nodes"].pop("Start"), "Start"),
-        (lambda t: t["Nodes"].update({"Rotate": t["Nodes"].pop("PicProcess_1581665960537")}), "PicProcess_<suffix>"),
+        (lambda t: t["Nodes"].update({"End": t["Nodes"].pop("PicProcess_1581665960537")}), "not End"),
         (lambda t: t["Dependencies"].update({"PicProcess_1581665960537": "Animation_1"}), "not in Topology.Nodes"),
-        (lambda t: t["Nodes"]["Start"]["Input"].pop("PicProcessQueueId"), "PicProcessQueueId"),
         (lambda t: t["Nodes"]["Start"]["Input"].pop("ObjectPrefix"), "ObjectPrefix"),
     ],
 )
@@ -190,7 +188,7 @@ def test_a_topology_ci_would_refuse_is_refused_with_the_reason(change: Any, mess
     topo = topology()
     change(topo)
     with pytest.raises(CIError) as refused:
-        validate_topology(topo, catalog.family_of)
+        validate_topology(topo)
     assert message in refused.value.message
 
 
@@ -199,4 +197,12 @@ def test_pic_process_cannot_be_followed_by_animation() -> None:
                           "Animation_1": "End"})
     topo["Nodes"]["Animation_1"] = {"Type": "Animation", "Operation": {}}
     with pytest.raises(CIError, match="cannot be followed by Animation"):
-        validate_topology(topo, catalog.family_of)
+        validate_topology(topo)
+
+
+def test_free_form_node_names_and_no_queue_fields_are_accepted() -> None:
+    topo = topology(deps={"Start": "Rotate", "Rotate": "End"})
+    topo["Nodes"]["Rotate"] = topo["Nodes"].pop("PicProcess_1581665960537")
+    for field in ("QueueId", "PicProcessQueueId"):
+        topo["Nodes"]["Start"]["Input"].pop(field)
+    validate_topology(topo)

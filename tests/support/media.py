@@ -29,6 +29,21 @@ def moving_square_mp4(seconds: float = 2.0, width: int = 320, height: int = 240,
     return buffer.getvalue()
 
 
+def transport_stream(seconds: float = 0.4, width: int = 64, height: int = 48) -> bytes:
+    """A short MPEG-2 video in an MPEG transport stream: what image-hosting abuse hides in pictures."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mpegts") as container:
+        stream = container.add_stream("mpeg2video", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(int(seconds * 25)):
+            frame = np.full((height, width, 3), index * 9 % 255, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
 def espeak_wav(text: str, path: Path) -> Path | None:
     """Speech from espeak-ng (None when it is not installed: `make system-deps`)."""
     if shutil.which("espeak-ng") is None:

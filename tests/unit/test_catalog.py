@@ -27,6 +27,7 @@ def test_each_builtin_tag_has_its_family_and_an_engine_for_that_tag() -> None:
         "Translation": QueueFamily.AI,
         "SpeechRecognition": QueueFamily.ASR,
         "WordsGeneralize": QueueFamily.AI,
+        "ImageInspect": QueueFamily.MEDIA,
     }
     for spec in catalog.BUILTIN:
         engine = catalog.engine(spec.tag)

@@ -232,6 +232,54 @@ def test_small_clock_skew_is_tolerated() -> None:
     assert check(request, now=time.time() - 60 - 600) == SECRET_ID
 
 
+def window_of(request: SignedRequest) -> tuple[int, int]:
+    start, end = parse_authorization(request.headers["Authorization"])["q-sign-time"].split(";")
+    return int(start), int(end)
+
+
+def test_a_signature_that_ended_five_seconds_ago_is_expired() -> None:
+    request = sdk_request("GET", "/jobs")
+    _, end = window_of(request)
+    assert check(request, now=end) == SECRET_ID
+    error = refused(request, now=end + 5)
+    assert (error.code, error.message) == ("AccessDenied", "Request has expired")
+
+
+def test_a_presigned_url_is_refused_one_and_a_half_seconds_after_it_expires() -> None:
+    conf = CosConfig(Region="ap-guangzhou", SecretId=SECRET_ID, SecretKey=SECRET_KEY, IP="127.0.0.1", Port=8080)
+    url = CosS3Client(conf).get_presigned_url(Bucket="test-1250000000", Key="a.jpg", Method="GET", Expired=30)
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    request = SignedRequest("GET", parts.path, query, {"Host": parts.netloc})
+    end = int(dict(query)["q-sign-time"].split(";")[1])
+    assert check(request, now=end - 1) == SECRET_ID
+    assert refused(request, now=end + 1.5).message == "Request has expired"
+
+
+def test_clock_skew_is_allowed_before_the_start_only() -> None:
+    now = int(time.time())
+    base = SignedRequest("GET", "/jobs", [], {"host": BUCKET_HOST})
+    authorization = sign(base, SECRET_ID, SECRET_KEY, start=now + 600, end=now + 700)
+    ahead = with_authorization(base, authorization)
+    assert check(ahead, now=now) == SECRET_ID  # the client clock runs 10 minutes ahead: tolerated
+    assert refused(ahead, now=now - 400).code == "RequestTimeTooSkewed"  # 1000 s before the start
+    assert refused(ahead, now=now + 701).message == "Request has expired"
+
+
+def test_a_window_longer_than_seven_days_is_refused() -> None:
+    now = int(time.time())
+    base = SignedRequest("GET", "/jobs", [], {"host": BUCKET_HOST})
+    week = 7 * 24 * 3600
+    assert check(with_authorization(base, sign(base, SECRET_ID, SECRET_KEY, start=now - 60, end=now - 60 + week))) == SECRET_ID
+    forever = with_authorization(base, sign(base, SECRET_ID, SECRET_KEY, start=now - 60, end=now + 10 * 365 * 86400))
+    error = refused(forever)
+    assert error.code == "AccessDenied" and "limit" in error.message
+    two_hours = with_authorization(base, sign(base, SECRET_ID, SECRET_KEY, start=now - 60, end=now + 7200))
+    assert check(two_hours) == SECRET_ID
+    with pytest.raises(CIError):
+        verify(two_hours, secrets, now=time.time(), max_window_seconds=3600)
+
+
 def test_tampered_signed_param_is_signature_does_not_match() -> None:
     request = sdk_request("GET", "/jobs", params={"queueId": "p1", "size": "10"})
     tampered = SignedRequest(

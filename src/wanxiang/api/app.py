@@ -6,18 +6,20 @@ thread pool. Nothing a handler raises reaches the client as a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import parse_qsl, unquote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -25,7 +27,7 @@ from wanxiang.api import signature
 from wanxiang.api.digest import check_content_md5
 from wanxiang.api.host import parse_host
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.responses import error_response
+from wanxiang.api.responses import error_response, storage_failure
 from wanxiang.api.router import Router
 from wanxiang.config import Settings
 from wanxiang.model.errors import CIError
@@ -65,15 +67,27 @@ def create_app(settings: Settings, router: Router) -> Starlette:
             _authenticate(api_request, raw_path, settings)
             handler, args = router.resolve(request.method, api_request.path)
             api_request.route_args = args
+            body = _body_chunks(request, settings.body_timeout_seconds)
             if router.is_object_route(handler) and request.method in ("PUT", "POST"):
-                spooled = await _spool_body(request, settings.max_object_bytes)
+                spooled = await _spool_body(body, settings.max_object_bytes)
                 api_request.body_file = spooled
             else:
-                api_request.body = await _read_body(request, settings.max_body_bytes)
+                api_request.body = await _read_body(request, body, settings.max_body_bytes)
                 check_content_md5(api_request.body, api_request.header("content-md5"))
             response = await run_in_threadpool(handler, api_request)
         except CIError as error:
             response = error_response(error, resource=resource, request_id=request_id, head=head)
+        except ClientDisconnect:  # nobody is left to answer; not the server's fault
+            log.debug("client went away during %s %s (request %s)", request.method, resource, request_id)
+            response = error_response(
+                CIError(400, "IncompleteBody", "The client closed the connection before the whole body arrived."),
+                resource=resource,
+                request_id=request_id,
+                head=head,
+            )
+        except OSError as error:  # storage faults (planted symlinks, a full disk) are CI errors too
+            log.warning("storage error on %s %s (request %s): %r", request.method, resource, request_id, error)
+            response = error_response(storage_failure(error), resource=resource, request_id=request_id, head=head)
         except Exception:  # the client gets a CI error, the operator the traceback
             log.exception("unhandled error on %s %s (request %s)", request.method, resource, request_id)
             response = error_response(
@@ -137,17 +151,37 @@ def _authenticate(api_request: ApiRequest, raw_path: str, settings: Settings) ->
         method=api_request.method, path=raw_path, query=api_request.query, headers=api_request.headers
     )
     signature.verify(
-        signed, settings.credentials.get, now=time.time(), skew_seconds=settings.clock_skew_seconds
+        signed,
+        settings.credentials.get,
+        now=time.time(),
+        skew_seconds=settings.clock_skew_seconds,
+        max_window_seconds=settings.max_signature_seconds,
     )
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _body_chunks(request: Request, timeout: float) -> AsyncIterator[bytes]:
+    """The body as it arrives; 408 ``RequestTimeout`` when no byte comes for ``timeout`` seconds
+    (an idle limit, not a total one: a large upload on a slow link keeps going)."""
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), timeout)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise CIError(
+                408, "RequestTimeout", f"No part of the request body arrived for {timeout:g} seconds."
+            ) from None
+        yield chunk
+
+
+async def _read_body(request: Request, body: AsyncIterator[bytes], limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise CIError(400, "EntityTooLarge", f"The request body exceeds {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in body:
         size += len(chunk)
         if size > limit:
             raise CIError(400, "EntityTooLarge", f"The request body exceeds {limit} bytes.")
@@ -155,11 +189,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _spool_body(request: Request, limit: int) -> IO[bytes]:
+async def _spool_body(body: AsyncIterator[bytes], limit: int) -> IO[bytes]:
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by dispatch
     size = 0
     try:
-        async for chunk in request.stream():
+        async for chunk in body:
             size += len(chunk)
             if size > limit:
                 raise CIError(400, "EntityTooLarge", f"The object exceeds {limit} bytes.")

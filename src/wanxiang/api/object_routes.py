@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.utils import format_datetime
-from typing import IO, TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from wanxiang.api.digest import check_content_md5
 from wanxiang.api.pic_routes import PIC_OPERATIONS, PicRoutes
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
+from wanxiang.api.streaming import ObjectStreamResponse
 from wanxiang.api.style_routes import StyleRoutes
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from wanxiang.app import App
 
 log = logging.getLogger("wanxiang.objects")
-CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -165,7 +165,7 @@ class _ObjectRoutes:
         if head:
             return Response(b"", status_code=200, headers=headers)
         stream = self.storage.open(req.ctx.bucket_id, meta.key)
-        return StreamingResponse(_chunks(stream, start, length), status_code=status, headers=headers)
+        return ObjectStreamResponse(stream, start, length, status_code=status, headers=headers)
 
     def put(self, req: ApiRequest) -> Response:
         if (answer := self._style_request(req)) is not None:
@@ -262,16 +262,3 @@ def _parse_range(value: str, size: int) -> tuple[int, int]:
         raise CIError(416, "InvalidRange", f"The Range {value!r} is not satisfiable for an object of {size} bytes.")
     return start, end
 
-
-def _chunks(stream: BinaryIO, start: int, length: int) -> Iterator[bytes]:
-    try:
-        stream.seek(start)
-        left = length
-        while left > 0:
-            chunk = stream.read(min(CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            yield chunk
-    finally:
-        stream.close()

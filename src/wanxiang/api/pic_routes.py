@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
+from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import invalid_argument
-from wanxiang.services.pic_processing import download_rule
+from wanxiang.services.pic_processing import asks_image_inspect, download_rule
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.wire.xml import render
 
@@ -28,14 +29,17 @@ class PicRoutes:
         self.pic = app.pic
 
     def download(self, req: ApiRequest, meta: ObjectMeta) -> Response | None:
-        """``GET /key?<rule>``: the object processed (or its imageInfo); None for a plain download."""
+        """``GET /key?<rule>``: the object processed (or its imageInfo, or its ImageInspect verdict);
+        None for a plain download."""
+        if asks_image_inspect(req.query):
+            return Response(json.dumps(self.pic.inspect(req.ctx, meta.key)), media_type="application/json")
         rule = download_rule(req.query)
         if rule is None:
             return None
         if rule == "imageInfo":
             return Response(json.dumps(self.pic.info(req.ctx, meta.key)), media_type="application/json")
         image = self.pic.on_download(req.ctx, meta.key, rule)
-        return Response(image.data, media_type=image.content_type)
+        return temp_file_response(image.path, image.size, image.content_type)
 
     def image_process(self, req: ApiRequest) -> Response:
         """``POST /key?image_process``: Pic-Operations applied to an object already stored."""

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from wanxiang.model.errors import CIError
 from wanxiang.model.page import CursorPage
 from wanxiang.model.tree import Tree
+from wanxiang.storage.safe_fs import UnsafePath
 from wanxiang.wire.page import cursor_page_tree
 from wanxiang.wire.xml import render
 
@@ -41,3 +42,13 @@ def error_response(error: CIError, *, resource: str, request_id: str, head: bool
     response = Response(body, status_code=error.status, media_type=XML)
     response.headers["x-ci-trace-id"] = request_id
     return response
+
+
+def storage_failure(error: OSError) -> CIError:
+    """The CI error for a storage fault: a planted symlink or stray entry is refused (403, nothing
+    changed); any other I/O failure (disk full, read-only, permissions) is a 503 a client retries.
+    The message names the fault, never a server path."""
+    reason = error.strerror or type(error).__name__
+    if isinstance(error, UnsafePath):
+        return CIError(403, "AccessDenied", f"The storage path of this object is refused: {reason}.")
+    return CIError(503, "ServiceUnavailable", f"The object storage failed: {reason}. Please try again.")

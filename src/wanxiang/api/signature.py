@@ -3,9 +3,12 @@
 Pure: the HTTP layer hands over a :class:`SignedRequest` (method, wire path, decoded query pairs, headers)
 and gets back the SecretId or a :class:`~wanxiang.model.errors.CIError`.
 
-Time window (``now`` against ``q-sign-time`` and ``q-key-time``, each widened by ``skew_seconds``):
-before ``start - skew`` -> 403 ``RequestTimeTooSkewed`` (the client clock runs ahead of ours);
-after ``end + skew`` -> 403 ``AccessDenied`` "Request has expired" (the signature outlived itself).
+Time window (``now`` against ``q-sign-time`` and ``q-key-time``): before ``start - skew`` -> 403
+``RequestTimeTooSkewed`` (the client clock runs ahead of ours; the only allowance, since a client
+signs with ``start`` = its own now); after ``end`` -> 403 ``AccessDenied`` "Request has expired",
+with no allowance (an allowance after the end would keep every leaked URL alive that much longer);
+a window longer than ``max_window_seconds`` (7 days by default, as S3 presigning) -> 403
+``AccessDenied``, so no signature is valid for ever.
 
 A presigned URL (the same ``q-*`` fields in the query string, no Authorization header) is accepted
 too; the ``q-*`` parameters are never part of the signed parameters.
@@ -25,6 +28,7 @@ from urllib.parse import quote, unquote
 from wanxiang.model.errors import CIError, access_denied
 
 ALGORITHM = "sha1"
+MAX_WINDOW_SECONDS = 7 * 24 * 3600
 
 # Headers PySDK puts into the signature besides every x-cos-* / x-ci-* one (cos_auth.filter_headers).
 SDK_SIGNED_HEADERS = frozenset(
@@ -129,15 +133,19 @@ def _parse_window(value: str, field: str) -> tuple[int, int]:
     return window
 
 
-def _check_window(window: tuple[int, int], now: float, skew_seconds: int) -> None:
+def _check_window(window: tuple[int, int], now: float, skew_seconds: int, max_window_seconds: int) -> None:
     start, end = window
+    if end - start > max_window_seconds:
+        raise access_denied(
+            f"The signature is valid for {end - start} s; the limit is {max_window_seconds} s."
+        )
     if now < start - skew_seconds:
         raise CIError(
             403,
             "RequestTimeTooSkewed",
             "The difference between the request time and the server's time is too large.",
         )
-    if now > end + skew_seconds:
+    if now > end:
         raise access_denied("Request has expired")
 
 
@@ -243,6 +251,7 @@ def verify(
     *,
     now: float,
     skew_seconds: int = 900,
+    max_window_seconds: int = MAX_WINDOW_SECONDS,
 ) -> str:
     """Check the request's Authorization header; return the SecretId or raise a 403 :class:`CIError`."""
     fields = parse_authorization(authorization_of(request))
@@ -254,7 +263,7 @@ def verify(
     # Both windows are checked: whichever of the two the client put in StringToSign, it is one we vetted.
     windows = [_parse_window(sign_time, "q-sign-time"), _parse_window(key_time, "q-key-time")]
     for window in windows:
-        _check_window(window, now, skew_seconds)
+        _check_window(window, now, skew_seconds, max_window_seconds)
     secret_id = fields["q-ak"]
     secret_key = lookup_secret(secret_id)
     if secret_key is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
+from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import malformed_xml
 from wanxiang.model.tree import Tree, as_list, text
 from wanxiang.services.pic_processing import download_rule
@@ -91,4 +92,4 @@ class StyleRoutes:
         if extra is not None and extra != "imageInfo":
             rule += "|" + extra
         image = self.pic.on_download(req.ctx, source, rule)
-        return Response(image.data, media_type=image.content_type)
+        return temp_file_response(image.path, image.size, image.content_type)

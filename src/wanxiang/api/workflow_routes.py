@@ -53,8 +53,8 @@ def _put(workflows: WorkflowService, body: Callable[[ApiRequest], Tree]) -> Hand
         workflow_id = req.route_args["workflow_id"]
         flags = [STATE_FLAGS[key.lower()] for key, _ in req.query if key.lower() in STATE_FLAGS]
         if flags:
-            workflows.set_state(req.ctx, workflow_id, flags[0])
-            return xml_response({}, request_id=req.request_id)
+            changed = workflows.set_state(req.ctx, workflow_id, flags[0])
+            return xml_response({"MediaWorkflow": workflow_tree(changed)}, request_id=req.request_id)
         if not req.body.strip():
             raise invalid_argument("PUT /workflow/<id> needs a MediaWorkflow body, or ?active / ?paused.")
         workflow = workflows.update(req.ctx, workflow_id, body(req))

@@ -54,6 +54,14 @@ class JobIO(Protocol):
         """Store an output object (bucket defaults to the job's Output/Bucket or own bucket)."""
         ...
 
+    def move_object(self, key: str, new_key: str) -> None:
+        """Move an object of the job's bucket, keeping its content type and metadata."""
+        ...
+
+    def delete_object(self, key: str) -> None:
+        """Delete an object of the job's bucket (absent already is fine)."""
+        ...
+
     def temp_dir(self) -> Path:
         """A private scratch folder, removed after the job."""
         ...

@@ -9,13 +9,16 @@ from __future__ import annotations
 from wanxiang.engines.animation.spec import SPEC as ANIMATION
 from wanxiang.engines.asr.spec import SPEC as SPEECH_RECOGNITION
 from wanxiang.engines.base import Engine
+from wanxiang.engines.image_inspect.spec import SPEC as IMAGE_INSPECT
 from wanxiang.engines.pic.spec import SPEC as PIC_PROCESS
 from wanxiang.engines.spec import TagSpec
 from wanxiang.engines.translation.spec import SPEC as TRANSLATION
 from wanxiang.engines.words.spec import SPEC as WORDS_GENERALIZE
 from wanxiang.model.job import QueueFamily
 
-BUILTIN: tuple[TagSpec, ...] = (PIC_PROCESS, ANIMATION, TRANSLATION, SPEECH_RECOGNITION, WORDS_GENERALIZE)
+BUILTIN: tuple[TagSpec, ...] = (
+    PIC_PROCESS, ANIMATION, TRANSLATION, SPEECH_RECOGNITION, WORDS_GENERALIZE, IMAGE_INSPECT
+)
 
 _specs: dict[str, TagSpec] = {s.tag: s for s in BUILTIN}
 _engines: dict[str, Engine] = {}

@@ -31,6 +31,7 @@ class Tag(StrEnum):
     TRANSLATION = "Translation"
     SPEECH_RECOGNITION = "SpeechRecognition"
     WORDS_GENERALIZE = "WordsGeneralize"
+    IMAGE_INSPECT = "ImageInspect"
 
 
 class QueueFamily(StrEnum):

@@ -78,7 +78,7 @@ NODE_TYPES = {
     "Animation", "Snapshot", "SmartCover", "Transcode", "Concat", "VoiceSeparate", "VideoMontage",
     "StreamPackConfig", "VideoStream", "StreamPack", "SDRtoHDR", "VideoProcess", "SCF", "SuperResolution",
     "Segment", "PicProcess", "Tts", "SpeechRecognition", "VideoEnhance", "Condition", "MediaInfo",
-    "AIRecognition", "SegmentVideoBody", "HighSpeedHd", "Translation", "WordsGeneralize",
+    "AIRecognition", "SegmentVideoBody", "HighSpeedHd", "Translation", "WordsGeneralize", "ImageInspect",
 }
 # The Start/Input element naming the queue each family of node runs on.
 # The queue family a node type's jobs run on (the job catalog knows), or None for other nodes.
@@ -121,7 +121,7 @@ def predecessor(topology: Tree, name: str) -> str:
     return START
 
 
-def validate_topology(topology: Tree | None, family_of: FamilyOf) -> None:
+def validate_topology(topology: Tree | None) -> None:
     """Refuse a topology CI would refuse; each message names the node at fault."""
     if not isinstance(topology, dict):
         raise invalid_argument("MediaWorkflow.Topology is required.")
@@ -135,7 +135,7 @@ def validate_topology(topology: Tree | None, family_of: FamilyOf) -> None:
     for source, targets in deps.items():
         _check_edges(source, targets, all_nodes)
     _check_reachable(all_nodes, deps)
-    _check_start_input(all_nodes, family_of)
+    _check_start_input(all_nodes)
 
 
 def _check_node(name: str, kind: str) -> None:
@@ -145,8 +145,8 @@ def _check_node(name: str, kind: str) -> None:
         raise invalid_argument(f"Topology has more than one Start node ({name}).")
     if kind not in NODE_TYPES:
         raise invalid_argument(f"Topology node {name}: Type {kind!r} is not a workflow node type.")
-    if not name.startswith(kind + "_") or len(name) == len(kind) + 1:
-        raise invalid_argument(f"Topology node {name}: its name must be {kind}_<suffix>.")
+    if name == END or not NAME_RULE.match(name):
+        raise invalid_argument(f"Topology node {name!r}: a node name is 1-128 letters, digits, - or _ (not End).")
 
 
 def _check_edges(source: str, targets: list[str], all_nodes: dict[str, Tree]) -> None:
@@ -190,18 +190,12 @@ def _check_reachable(all_nodes: dict[str, Tree], deps: dict[str, list[str]]) -> 
         raise invalid_argument(f"Topology.Dependencies has no entry for {', '.join(missing)}.")
 
 
-def _check_start_input(all_nodes: dict[str, Tree], family_of: FamilyOf) -> None:
+def _check_start_input(all_nodes: dict[str, Tree]) -> None:
+    # Queue fields are optional: a node whose family queue is not named runs on the bucket's
+    # default queue of that family, as the official SDK's own workflow test expects.
     start_input = child(all_nodes[START], "Input") or {}
-    if not text(start_input, "QueueId").strip():
-        raise invalid_argument("Topology.Nodes.Start.Input.QueueId is required.")
     if "ObjectPrefix" not in start_input:
         raise invalid_argument("Topology.Nodes.Start.Input.ObjectPrefix is required.")
-    for name, node in all_nodes.items():
-        family = family_of(text(node, "Type"))
-        if family is not None and not text(start_input, FAMILY_QUEUE_FIELD[family]).strip():
-            raise invalid_argument(
-                f"Topology.Nodes.Start.Input.{FAMILY_QUEUE_FIELD[family]} is required by node {name}."
-            )
     exts = text(start_input, "ExtFilter", "CustomExts")
     if exts and len([e for e in exts.split("/") if e]) > 10:
         raise invalid_argument("ExtFilter.CustomExts allows at most 10 extensions.")
@@ -210,6 +204,13 @@ def _check_start_input(all_nodes: dict[str, Tree], family_of: FamilyOf) -> None:
 def queue_field_for(kind: str, family_of: FamilyOf) -> str:
     family = family_of(kind)
     return FAMILY_QUEUE_FIELD[family] if family is not None else "QueueId"
+
+
+def notify_enabled(config: Tree, event: str) -> bool:
+    """Whether a NotifyConfig asks for ``event``: a Url and the event named, unless State is Off
+    (the SDK's own examples send no State at all)."""
+    events = {e.strip() for e in text(config, "Event").split(",")}
+    return text(config, "State") != "Off" and bool(text(config, "Url")) and event in events
 
 
 # -- upload triggers ------------------------------------------------------------------------------

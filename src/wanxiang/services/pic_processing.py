@@ -9,11 +9,14 @@ runs those operations on the bytes the caller already holds.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from wanxiang.engines.base import StoredObject
+from wanxiang.engines.image_inspect.engine import inspect_bytes, inspection_json
 from wanxiang.engines.pic.engine import original_info, process_result_object
 from wanxiang.engines.pic.info import image_info
 from wanxiang.engines.pic.operations import Operation, Style
@@ -22,6 +25,7 @@ from wanxiang.engines.pic.rule import RuleError, parse_rule
 from wanxiang.model.errors import CIError, JobFailure, invalid_argument
 from wanxiang.model.tree import Tree
 from wanxiang.services.context import BucketContext
+from wanxiang.services.pic_pool import PicPool
 from wanxiang.services.styles import StyleService
 from wanxiang.storage.base import NoSuchKey, ObjectStorage
 
@@ -51,6 +55,13 @@ def download_rule(query: list[tuple[str, str]]) -> str | None:
         if key.startswith(RULE_VERBS):
             return key + ("=" + value if value else "")
     return None
+
+
+def asks_image_inspect(query: list[tuple[str, str]]) -> bool:
+    """``?imageInspect`` (the SDK's ``ci_image_inspect``) or ``?ci-process=ImageInspect`` (the JS docs)."""
+    return any(
+        key == "imageInspect" or (key == "ci-process" and value.lower() == "imageinspect") for key, value in query
+    )
 
 
 def check_source_size(size: int) -> None:
@@ -119,63 +130,116 @@ def _expand_styles(
     return tuple(expanded)
 
 
+@dataclass(frozen=True)
+class ProcessedFile:
+    """A processed image in a temp file (the API streams it and removes it)."""
+
+    path: str
+    content_type: str
+    size: int
+
+
 @dataclass
 class PicProcessing:
+    """The use cases; the pixels are done in ``pool`` (child processes), never in the caller."""
+
     storage: ObjectStorage
     styles: StyleService
+    pool: PicPool
 
     def read_source(self, bucket: str, key: str) -> bytes:
-        meta = self.storage.head(bucket, key)
-        if meta is None:
-            raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}")
-        check_source_size(meta.size)
-        try:
-            with self.storage.open(bucket, key) as fh:
-                return fh.read()
-        except NoSuchKey as exc:
-            raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}") from exc
+        return read_source(self.storage, bucket, key)
 
     def parse_operations(self, ctx: BucketContext, source_key: str, header: str) -> PicOperations:
         return parse_pic_operations(header, ctx, source_key, self.styles.lookup(ctx))
 
-    def on_download(self, ctx: BucketContext, key: str, rule: str) -> ProcessedImage:
-        """``key`` processed by ``rule`` (its styles expanded)."""
-        expanded = self.styles.expand(ctx, rule)
-        data = self.read_source(ctx.bucket_id, key)
-        try:
-            return process_image(data, expanded, read_object=lambda k: self.read_source(ctx.bucket_id, k))
-        except JobFailure as failure:
-            raise _failure_to_error(failure) from failure
+    def on_download(self, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
+        """``key`` processed by ``rule`` (its styles expanded), in a temp file."""
+        return self.pool.call(process_to_file, ctx, key, self.styles.expand(ctx, rule))
 
     def info(self, ctx: BucketContext, key: str) -> dict[str, str]:
-        try:
-            return image_info(self.read_source(ctx.bucket_id, key))
-        except JobFailure as failure:
-            raise _failure_to_error(failure) from failure
+        return self.pool.call(info_of, ctx, key)
+
+    def inspect(self, ctx: BucketContext, key: str) -> dict[str, object]:
+        """The synchronous ImageInspect answer for an object, in CI's JSON field names."""
+        return self.pool.call(inspect_of, ctx, key)
 
     def apply(self, ctx: BucketContext, key: str, data: bytes, operations: PicOperations) -> Tree:
         """Run each rule on ``data`` (the object stored at ``key``), store each result; return the
         UploadResult tree."""
-        results: list[Tree] = []
-        overwritten_etag: str | None = None
-        try:
-            for item in operations.rules:
-                processed = process_operations(
-                    data, item.operations, read_object=lambda k: self.read_source(ctx.bucket_id, k)
-                )
-                meta = self.storage.put(item.bucket, item.key, processed.data, content_type=processed.content_type)
-                stored = StoredObject(item.bucket, item.key, meta.etag, meta.size,
-                                      f"{item.bucket}.cos.{ctx.region}.myqcloud.com/{item.key}")
-                if item.bucket == ctx.bucket_id and item.key == key:
-                    overwritten_etag = meta.etag
-                results.append(process_result_object(stored, processed))
-        except JobFailure as failure:
-            raise CIError(400, failure.code, f"{failure.message} (the original object {key!r} is stored)") from failure
-        upload: Tree = {}
-        if operations.is_pic_info:
-            original = original_info(data, ctx.bucket_id, ctx.region, key)
-            if overwritten_etag:
-                original["ETag"] = overwritten_etag
-            upload["OriginalInfo"] = original
-        upload["ProcessResults"] = {"Object": results if len(results) > 1 else results[0]}
-        return upload
+        return self.pool.call(apply_operations, ctx, key, data, operations)
+
+
+# -- the work itself: module functions of the storage, so that a pool child can run them ----------
+
+
+def read_source(storage: ObjectStorage, bucket: str, key: str) -> bytes:
+    meta = storage.head(bucket, key)
+    if meta is None:
+        raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}")
+    check_source_size(meta.size)
+    try:
+        with storage.open(bucket, key) as fh:
+            return fh.read()
+    except NoSuchKey as exc:
+        raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}") from exc
+
+
+def process_on_download(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedImage:
+    data = read_source(storage, ctx.bucket_id, key)
+    try:
+        return process_image(data, rule, read_object=lambda k: read_source(storage, ctx.bucket_id, k))
+    except JobFailure as failure:
+        raise _failure_to_error(failure) from failure
+
+
+def process_to_file(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
+    """:func:`process_on_download` with the result in a file: what a pool child hands back, so the
+    result never travels through the API process's memory whole."""
+    image = process_on_download(storage, ctx, key, rule)
+    fd, path = tempfile.mkstemp(prefix="wanxiang-pic-")
+    with os.fdopen(fd, "wb") as out:
+        out.write(image.data)
+    return ProcessedFile(path, image.content_type, len(image.data))
+
+
+def info_of(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, str]:
+    try:
+        return image_info(read_source(storage, ctx.bucket_id, key))
+    except JobFailure as failure:
+        raise _failure_to_error(failure) from failure
+
+
+def inspect_of(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, object]:
+    try:
+        return inspection_json(inspect_bytes(read_source(storage, ctx.bucket_id, key)))
+    except JobFailure as failure:
+        raise _failure_to_error(failure) from failure
+
+
+def apply_operations(
+    storage: ObjectStorage, ctx: BucketContext, key: str, data: bytes, operations: PicOperations
+) -> Tree:
+    results: list[Tree] = []
+    overwritten_etag: str | None = None
+    try:
+        for item in operations.rules:
+            processed = process_operations(
+                data, item.operations, read_object=lambda k: read_source(storage, ctx.bucket_id, k)
+            )
+            meta = storage.put(item.bucket, item.key, processed.data, content_type=processed.content_type)
+            stored = StoredObject(item.bucket, item.key, meta.etag, meta.size,
+                                  f"{item.bucket}.cos.{ctx.region}.myqcloud.com/{item.key}")
+            if item.bucket == ctx.bucket_id and item.key == key:
+                overwritten_etag = meta.etag
+            results.append(process_result_object(stored, processed))
+    except JobFailure as failure:
+        raise CIError(400, failure.code, f"{failure.message} (the original object {key!r} is stored)") from failure
+    upload: Tree = {}
+    if operations.is_pic_info:
+        original = original_info(data, ctx.bucket_id, ctx.region, key)
+        if overwritten_etag:
+            original["ETag"] = overwritten_etag
+        upload["OriginalInfo"] = original
+    upload["ProcessResults"] = {"Object": results if len(results) > 1 else results[0]}
+    return upload

@@ -15,7 +15,7 @@ from wanxiang.model import times
 from wanxiang.model.batch import output_values, with_output_object
 from wanxiang.model.errors import CIError
 from wanxiang.model.ids import EXECUTION_PREFIX, new_id
-from wanxiang.model.job import Job, JobState
+from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import (
     START,
@@ -23,6 +23,7 @@ from wanxiang.model.workflow import (
     Workflow,
     node_type,
     nodes,
+    notify_enabled,
     queue_field_for,
     successors,
 )
@@ -30,6 +31,7 @@ from wanxiang.services.context import BucketContext
 from wanxiang.services.jobs import JobService
 from wanxiang.store.executions import ExecutionStart
 from wanxiang.store.outbox import PendingCallback
+from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 from wanxiang.wire.submit import parse_submit_job
 from wanxiang.wire.workflows import workflow_finish_payload
@@ -120,9 +122,8 @@ class RunPlanner:
 
     def finish_callbacks(self, run: Execution, state: JobState, tasks: dict[str, Job]) -> list[PendingCallback]:
         config = self._notify_config(run)
-        events = {e.strip() for e in text(config, "Event").split(",")}
         url = text(config, "Url")
-        if text(config, "State") != "On" or not url or "WorkflowFinish" not in events:
+        if not notify_enabled(config, "WorkflowFinish"):
             return []
         finished = replace(run, state=state, end_time=self.clock())
         payload, content_type = workflow_finish_payload(finished, tasks, text(config, "ResultFormat") or "XML")
@@ -133,7 +134,7 @@ class RunPlanner:
         own = child(start_input, "NotifyConfig")
         if own is not None:
             return own
-        queue = self.store.queues.get(text(start_input, "QueueId"))
+        queue = self.store.queues.get(text(start_input, "QueueId") or default_queue_id(run.bucket_id, QueueFamily.MEDIA))
         return queue.notify_config if queue is not None else {}
 
 
@@ -149,8 +150,7 @@ def _task_callback(start_input: Tree) -> Tree:
     config = child(start_input, "NotifyConfig")
     if config is None:
         return {}
-    events = {e.strip() for e in text(config, "Event").split(",")}
-    if text(config, "State") == "On" and text(config, "Url") and "TaskFinish" in events:
+    if notify_enabled(config, "TaskFinish"):
         return {"CallBack": text(config, "Url"), "CallBackFormat": text(config, "ResultFormat") or "XML"}
     return {"CallBack": "no"}
 

@@ -70,9 +70,11 @@ class WorkflowService:
         self.store.workflows.update(updated)
         return updated
 
-    def set_state(self, ctx: BucketContext, workflow_id: str, state: WorkflowState) -> None:
+    def set_state(self, ctx: BucketContext, workflow_id: str, state: WorkflowState) -> Workflow:
+        """Activate or pause; the workflow as it now is (the SDK reads MediaWorkflow.State back)."""
         if not self.store.workflows.set_state(ctx.bucket_id, workflow_id, state, self.clock()):
             raise _no_such_workflow(ctx, workflow_id)
+        return self.existing(ctx, workflow_id)
 
     def delete(self, ctx: BucketContext, workflow_id: str) -> None:
         if not self.store.workflows.delete(ctx.bucket_id, workflow_id):
@@ -105,7 +107,7 @@ class WorkflowService:
         if raw_state not in {s.value for s in WorkflowState}:
             raise invalid_argument(f"MediaWorkflow.State must be Active or Paused, not {raw_state!r}.")
         topology = child(body, "Topology")
-        validate_topology(topology, catalog.family_of)
+        validate_topology(topology)
         assert topology is not None
         self._check_queues(ctx, topology)
         return name, WorkflowState(raw_state), topology
@@ -131,8 +133,6 @@ class WorkflowService:
         if not key:
             raise invalid_argument("object is required.")
         workflow = self.existing(ctx, workflow_id)
-        if not self.store.queues.get(text(workflow.start_input, "QueueId")):
-            raise invalid_argument(f"The workflow {workflow_id} has no usable queue.")
         start = self.planner.start(workflow, key.lstrip("/"))
         if self.store.executions.start(start):
             self.store.jobs.wake()

@@ -5,30 +5,31 @@ Layout under ``root``::
     <bucket>/<dir>%2F/.../<file>        object bytes (names from ``keys.key_to_names``)
     .meta/<bucket>/<dir>%2F/.../<file>.json   content type, ETag, size, time, user metadata
     .tmp/                               uploads in progress (renamed into place when whole)
-    .lock                               flock: commits exclusive, metadata reads shared
 
-Bucket names never start with ``.``, so the bookkeeping names cannot collide with a bucket.
-Every path below ``root`` is opened one component at a time with ``O_NOFOLLOW`` relative to its
-parent's descriptor, so a symlink planted inside the data dir is never followed (it reads as a
-missing object, and writing through it fails with ``OSError``).
-Writes are atomic (temp file + ``os.replace``) and durable (the file and its directory are fsync'ed).
+Commits hold an exclusive ``flock`` on ``root`` itself, metadata reads a shared one (no lock file).
+Bucket names never start with ``.``, so the bookkeeping names cannot collide with a bucket, and no
+object key names a file outside its bucket folder.
+The store holds a descriptor of ``root`` and opens everything below it one component at a time with
+``O_NOFOLLOW`` (:mod:`wanxiang.storage.safe_fs`): a symlink planted inside the data dir is never
+followed. It reads as a missing object; writing or deleting through it raises
+:class:`~wanxiang.storage.safe_fs.UnsafePath` (an ``OSError``) with nothing changed outside.
+Writes are atomic (temp file + rename) and durable (the file and its directory are fsync'ed).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import os
-import stat
 import uuid
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from wanxiang.storage import safe_fs
 from wanxiang.storage.base import (
     DEFAULT_CONTENT_TYPE,
     ListResult,
@@ -40,20 +41,21 @@ from wanxiang.storage.base import (
 from wanxiang.storage.keys import key_to_names, validate_bucket, validate_key
 from wanxiang.storage.listing import paginate
 from wanxiang.storage.local_walk import LocalWalk
+from wanxiang.storage.safe_fs import UnsafePath
 
 CHUNK = 1 << 20
 META_DIR = ".meta"
 TMP_DIR = ".tmp"
-LOCK_FILE = ".lock"
 META_SUFFIX = ".json"
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class LocalStorage:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
-        for folder in (self.root, self.root / META_DIR, self.root / TMP_DIR):
-            folder.mkdir(parents=True, exist_ok=True)
+        self.root_fd = safe_fs.open_root(self.root)
+        weakref.finalize(self, os.close, self.root_fd)
+        for folder in (META_DIR, TMP_DIR):
+            os.close(safe_fs.open_dir(self.root_fd, folder, create=True))
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
@@ -62,28 +64,26 @@ class LocalStorage:
 
     def create_bucket(self, bucket: str) -> bool:
         validate_bucket(bucket)
-        with self._dirs([META_DIR, bucket], create=True):
+        with safe_fs.dir_chain(self.root_fd, [META_DIR, bucket], create=True):
             pass
         try:
-            os.mkdir(self.root / bucket)
+            os.mkdir(bucket, 0o755, dir_fd=self.root_fd)
         except FileExistsError:
-            if not self.bucket_exists(bucket):
-                raise
+            if not safe_fs.is_dir(self.root_fd, bucket):
+                raise UnsafePath(17, "the bucket folder is a symlink or a file", bucket) from None
             return False
         return True
 
     def bucket_exists(self, bucket: str) -> bool:
         validate_bucket(bucket)
-        try:
-            return stat.S_ISDIR(os.lstat(self.root / bucket).st_mode)
-        except FileNotFoundError:
-            return False
+        return safe_fs.is_dir(self.root_fd, bucket)
 
     def list_buckets(self) -> list[str]:
-        with os.scandir(self.root) as entries:
-            names = [
-                e.name for e in entries if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
-            ]
+        names = [
+            e.name
+            for e in safe_fs.list_names(self.root_fd)
+            if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+        ]
         return sorted(name for name in names if _is_bucket(name))
 
     # --- objects ------------------------------------------------------------------------------
@@ -101,39 +101,40 @@ class LocalStorage:
         dirs, name = key_to_names(validate_key(key))
         user_meta = normalize_user_meta(meta)
         self.create_bucket(bucket)
-        data_tmp = self._tmp_name()
-        meta_tmp = self._tmp_name()
-        try:
-            size, md5 = self._write_tmp(data_tmp, data)
-            result = ObjectMeta(
-                bucket=bucket,
-                key=key,
-                size=size,
-                etag=quoted_etag(md5),
-                content_type=content_type or DEFAULT_CONTENT_TYPE,
-                last_modified=datetime.now(UTC),
-                meta=user_meta,
-            )
-            self._write_tmp(meta_tmp, _meta_json(result))
-            with self._lock(exclusive=True):
-                self._commit(data_tmp, [bucket, *dirs], name)
-                self._commit(meta_tmp, [META_DIR, bucket, *dirs], name + META_SUFFIX)
-        finally:
-            for leftover in (data_tmp, meta_tmp):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.root / TMP_DIR / leftover)
+        with safe_fs.dir_chain(self.root_fd, [TMP_DIR]) as tmp_fds:
+            tmp_fd = tmp_fds[-1]
+            data_tmp, meta_tmp = self._tmp_name(), self._tmp_name()
+            try:
+                size, md5 = _write_new(tmp_fd, data_tmp, data)
+                result = ObjectMeta(
+                    bucket=bucket,
+                    key=key,
+                    size=size,
+                    etag=quoted_etag(md5),
+                    content_type=content_type or DEFAULT_CONTENT_TYPE,
+                    last_modified=datetime.now(UTC),
+                    meta=user_meta,
+                )
+                _write_new(tmp_fd, meta_tmp, _meta_json(result))
+                with safe_fs.locked(self.root_fd, exclusive=True):
+                    self._commit(tmp_fd, data_tmp, [bucket, *dirs], name)
+                    self._commit(tmp_fd, meta_tmp, [META_DIR, bucket, *dirs], name + META_SUFFIX)
+            finally:
+                for leftover in (data_tmp, meta_tmp):
+                    with contextlib.suppress(OSError):
+                        safe_fs.unlink(tmp_fd, leftover)
         return result
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
         validate_bucket(bucket)
         dirs, name = key_to_names(validate_key(key))
-        with self._lock(exclusive=False):
+        with safe_fs.locked(self.root_fd, exclusive=False):
             return self.read_meta(bucket, key, dirs, name)
 
     def open(self, bucket: str, key: str) -> BinaryIO:
         validate_bucket(bucket)
         dirs, name = key_to_names(validate_key(key))
-        fd = self._open_file([bucket, *dirs], name)
+        fd = safe_fs.open_regular_at(self.root_fd, [bucket, *dirs], name)
         if fd is None:
             raise NoSuchKey(f"{bucket}/{key}")
         return os.fdopen(fd, "rb")
@@ -141,7 +142,7 @@ class LocalStorage:
     def local_path(self, bucket: str, key: str) -> Path | None:
         validate_bucket(bucket)
         dirs, name = key_to_names(validate_key(key))
-        fd = self._open_file([bucket, *dirs], name)
+        fd = safe_fs.open_regular_at(self.root_fd, [bucket, *dirs], name)
         if fd is None:
             return None
         os.close(fd)
@@ -150,7 +151,7 @@ class LocalStorage:
     def delete(self, bucket: str, key: str) -> bool:
         validate_bucket(bucket)
         dirs, name = key_to_names(validate_key(key))
-        with self._lock(exclusive=True):
+        with safe_fs.locked(self.root_fd, exclusive=True):
             existed = self._unlink_and_prune([bucket, *dirs], name)
             self._unlink_and_prune([META_DIR, bucket, *dirs], name + META_SUFFIX)
         return existed
@@ -175,11 +176,11 @@ class LocalStorage:
 
     def read_meta(self, bucket: str, key: str, dirs: Sequence[str], name: str) -> ObjectMeta | None:
         """The object's metadata, or None when its bytes are missing; rebuilt if the sidecar is lost."""
-        fd = self._open_file([bucket, *dirs], name)
+        fd = safe_fs.open_regular_at(self.root_fd, [bucket, *dirs], name)
         if fd is None:
             return None
         with os.fdopen(fd, "rb") as body:
-            meta_fd = self._open_file([META_DIR, bucket, *dirs], name + META_SUFFIX)
+            meta_fd = safe_fs.open_regular_at(self.root_fd, [META_DIR, bucket, *dirs], name + META_SUFFIX)
             if meta_fd is not None:
                 with (
                     os.fdopen(meta_fd, "rb") as sidecar,
@@ -190,75 +191,20 @@ class LocalStorage:
 
     # --- file plumbing ------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _lock(self, *, exclusive: bool) -> Iterator[None]:
-        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            yield
-        finally:
-            os.close(fd)
-
-    @contextlib.contextmanager
-    def _dirs(self, names: Sequence[str], *, create: bool) -> Iterator[Sequence[int]]:
-        """Descriptors of root and each directory in ``names`` (never through a symlink)."""
-        fds = [os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)]
-        try:
-            for name in names:
-                if create:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(name, 0o755, dir_fd=fds[-1])
-                fds.append(os.open(name, _DIR_FLAGS, dir_fd=fds[-1]))
-            yield fds
-        finally:
-            for fd in reversed(fds):
-                os.close(fd)
-
-    def _open_file(self, dirs: Sequence[str], name: str) -> int | None:
-        try:
-            with self._dirs(dirs, create=False) as fds:
-                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fds[-1])
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as error:
-            if error.errno == errno.ELOOP:  # a symlink where a file or directory should be
-                return None
-            raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            return None
-        return fd
-
     def _tmp_name(self) -> str:
         return uuid.uuid4().hex
 
-    def _write_tmp(self, tmp_name: str, data: bytes | BinaryIO | Path) -> tuple[int, str]:
-        digest = hashlib.md5(usedforsecurity=False)
-        size = 0
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        with os.fdopen(os.open(self.root / TMP_DIR / tmp_name, flags, 0o644), "wb") as out:
-            for chunk in _chunks(data):
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
-            # An acknowledged PUT must survive a power cut: data reaches the disk before the rename.
-            out.flush()
-            os.fsync(out.fileno())
-        return size, digest.hexdigest()
-
-    def _commit(self, tmp_name: str, dirs: Sequence[str], name: str) -> None:
-        with self._dirs([TMP_DIR], create=False) as tmp_fds, self._dirs(dirs, create=True) as fds:
-            os.replace(tmp_name, name, src_dir_fd=tmp_fds[-1], dst_dir_fd=fds[-1])
-            os.fsync(fds[-1])  # the rename itself is durable once its directory is
+    def _commit(self, tmp_fd: int, tmp_name: str, dirs: Sequence[str], name: str) -> None:
+        with safe_fs.dir_chain(self.root_fd, dirs, create=True) as fds:
+            safe_fs.replace(tmp_fd, tmp_name, fds[-1], name)
 
     def _unlink_and_prune(self, dirs: Sequence[str], name: str) -> bool:
-        """Remove the file, then every directory it leaves empty (up to, not including, the bucket)."""
+        """Remove the file, then every directory it leaves empty (up to, not including, the bucket).
+        A missing or unsafe path (a symlink on the way) removes nothing."""
         try:
-            with self._dirs(dirs, create=False) as fds:
-                try:
-                    os.unlink(name, dir_fd=fds[-1])
-                except FileNotFoundError:
-                    return False
+            with safe_fs.dir_chain(self.root_fd, dirs) as fds:
+                if not safe_fs.is_file(fds[-1], name) or not safe_fs.unlink(fds[-1], name):
+                    return False  # missing, or a planted entry that is not ours to remove
                 # fds[i] is the parent of dirs[i]; the bucket (and .meta) directories stay.
                 first = 2 if dirs[0] == META_DIR else 1
                 for i in range(len(dirs) - 1, first - 1, -1):
@@ -267,12 +213,8 @@ class LocalStorage:
                     except OSError:
                         break
                 return True
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, UnsafePath):
             return False
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                return False
-            raise
 
 
 def _is_bucket(name: str) -> bool:
@@ -281,6 +223,21 @@ def _is_bucket(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _write_new(dir_fd: int, name: str, data: bytes | BinaryIO | Path) -> tuple[int, str]:
+    """Write a new file in ``dir_fd``; (size, md5 hex). Durable before it is renamed into place."""
+    digest = hashlib.md5(usedforsecurity=False)
+    size = 0
+    with os.fdopen(safe_fs.create_file(dir_fd, name), "wb") as out:
+        for chunk in _chunks(data):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+        # An acknowledged PUT must survive a power cut: data reaches the disk before the rename.
+        out.flush()
+        os.fsync(out.fileno())
+    return size, digest.hexdigest()
 
 
 def _chunks(data: bytes | BinaryIO | Path) -> Iterator[bytes]:

@@ -12,15 +12,13 @@ import os
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
+from wanxiang.storage import safe_fs
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.storage.keys import DIR_SUFFIX as _DIR_SUFFIX
 from wanxiang.storage.keys import dir_name_to_segment, encode_segment, file_name_to_segment
 
 if TYPE_CHECKING:
     from wanxiang.storage.local import LocalStorage
-
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
 
 class LocalWalk:
     def __init__(self, storage: LocalStorage, bucket: str, *, prefix: str, marker: str) -> None:
@@ -68,16 +66,18 @@ class LocalWalk:
         yield from self._walk_dir(fd, names[1:], key_prefix)
 
     def _open_chain(self, names: list[str]) -> int | None:
-        fd = os.open(self._storage.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = self._storage.root_fd
         try:
             for name in names:
-                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
-                os.close(fd)
+                child = safe_fs.open_dir(fd, name)
+                if fd != self._storage.root_fd:
+                    os.close(fd)
                 fd = child
         except OSError:  # missing, not a directory, or a symlink: nothing to list there
-            os.close(fd)
+            if fd != self._storage.root_fd:
+                os.close(fd)
             return None
-        return fd
+        return fd if fd != self._storage.root_fd else safe_fs.reopen_dir(fd)
 
     def _walk_dir(self, fd: int, dirs: list[str], key_prefix: str) -> Generator[ObjectMeta, None, None]:
         """Takes ownership of ``fd``."""
@@ -88,7 +88,7 @@ class LocalWalk:
                     if not self._subtree_wanted(key):
                         continue
                     try:
-                        child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                        child = safe_fs.open_dir(fd, name)
                     except OSError:  # removed meanwhile, or swapped for a symlink
                         continue
                     yield from self._walk_dir(child, [*dirs, name], key)

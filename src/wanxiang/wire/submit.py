@@ -86,9 +86,11 @@ class SubmitJob:
 
 def parse_submit_job(request: Tree) -> SubmitJob:
     """The submission a ``<Request>`` tree describes; a CIError naming the field when it cannot be one."""
-    operations = as_list(request.get("Operation"))
-    if not operations or not all(isinstance(op, dict) for op in operations):
-        raise invalid_argument("Operation is required.")
+    # An absent Operation is an empty one: Tags whose params are optional and whose result stays in
+    # the job (ImageInspect) need none; the others are refused below by the field they miss.
+    operations = [{} if op == "" else op for op in as_list(request.get("Operation"))] or [{}]
+    if not all(isinstance(op, dict) for op in operations):
+        raise invalid_argument("Operation must be an element with the job's parameters.")
     if len(operations) > MAX_OPERATIONS:
         raise invalid_argument(f"At most {MAX_OPERATIONS} Operation elements are allowed.")
     input_tree = child(request, "Input")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from wanxiang.engines.base import StoredObject
 from wanxiang.model.errors import JobFailure
@@ -37,19 +42,37 @@ class StorageJobIO:
         self._report = report_progress
         self._last_report = 0.0
         self._temp: Path | None = None
+        self._input: BinaryIO | None = None
+        self._input_path: Path | None = None
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        """The job ended without its engine (its deadline passed): anything the engine still tries
+        to store is refused, so a timed-out job leaves no output behind."""
+        self._abandoned = True
 
     def input_path(self) -> Path:
+        """A path the engine can open by name. For a file in local storage it is the descriptor the
+        storage opened safely (``/proc/self/fd/N``, held until :meth:`close`), never the file's
+        path below the data dir, which a symlink swapped in afterwards could redirect."""
+        if self._input_path is not None:
+            return self._input_path
         try:
-            local = self.storage.local_path(self.bucket_id, self.input_key)
+            handle = self.storage.open(self.bucket_id, self.input_key)
         except InvalidObjectKey as exc:
             raise JobFailure("InvalidInput", f"The input object key is not valid: {exc}") from exc
-        if local is not None:
-            return local
-        if self.storage.head(self.bucket_id, self.input_key) is None:
-            raise JobFailure("InputObjectNotExist", f"The input object {self.input_key!r} does not exist.")
+        except NoSuchKey as exc:
+            raise JobFailure("InputObjectNotExist", f"The input object {self.input_key!r} does not exist.") from exc
+        except OSError as exc:
+            raise JobFailure("InputObjectNotExist", f"The input object {self.input_key!r} cannot be read: {exc.strerror}.") from exc
+        fd_path = _descriptor_path(handle)
+        if fd_path is not None:
+            self._input, self._input_path = handle, fd_path
+            return fd_path
         target = self.temp_dir() / "input"
-        with self.storage.open(self.bucket_id, self.input_key) as src, target.open("wb") as dst:
+        with handle as src, target.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1 << 20)
+        self._input_path = target
         return target
 
     def read_object(self, key: str, bucket: str | None = None) -> bytes:
@@ -58,15 +81,38 @@ class StorageJobIO:
                 return fh.read()
         except (NoSuchKey, InvalidObjectKey) as exc:
             raise JobFailure("InputObjectNotExist", f"The object {key!r} does not exist.") from exc
+        except OSError as exc:
+            raise JobFailure("InputObjectNotExist", f"The object {key!r} cannot be read: {exc.strerror}.") from exc
 
     def write_object(self, key: str, data: bytes | Path, content_type: str, bucket: str | None = None) -> StoredObject:
+        if self._abandoned:
+            raise JobFailure("JobTimeout", "The job ran past its deadline; its output is not stored.")
         target = bucket or self.output_bucket
         try:
             meta = self.storage.put(target, key, data, content_type=content_type)
         except InvalidObjectKey as exc:
             raise JobFailure("InvalidOutput", f"The output object key {key!r} is not valid: {exc}") from exc
+        except OSError as exc:  # a planted symlink on the way, a full disk: the job fails, named
+            raise JobFailure("OutputStoreFailed", f"The output object {key!r} cannot be stored: {exc.strerror}.") from exc
         region = self.output_region if target == self.output_bucket else self.region
         return StoredObject(target, key, meta.etag, meta.size, location(target, region, key))
+
+    def move_object(self, key: str, new_key: str) -> None:
+        meta = self.storage.head(self.bucket_id, key)
+        if meta is None:
+            raise JobFailure("InputObjectNotExist", f"The object {key!r} does not exist.")
+        try:
+            with self.storage.open(self.bucket_id, key) as source:
+                self.storage.put(self.bucket_id, new_key, source, content_type=meta.content_type, meta=meta.meta)
+        except (NoSuchKey, InvalidObjectKey) as exc:
+            raise JobFailure("InvalidOutput", f"Cannot move {key!r} to {new_key!r}: {exc}") from exc
+        self.storage.delete(self.bucket_id, key)
+
+    def delete_object(self, key: str) -> None:
+        try:
+            self.storage.delete(self.bucket_id, key)
+        except InvalidObjectKey as exc:
+            raise JobFailure("InvalidInput", f"The object key {key!r} is not valid: {exc}") from exc
 
     def temp_dir(self) -> Path:
         if self._temp is None:
@@ -74,12 +120,28 @@ class StorageJobIO:
         return self._temp
 
     def progress(self, percent: int) -> None:
+        if self._abandoned:
+            return
         now = time.monotonic()
         if now - self._last_report >= 1.0:
             self._last_report = now
             self._report(max(0, min(100, int(percent))))
 
     def close(self) -> None:
+        if self._input is not None:
+            self._input.close()
+            self._input = None
+        self._input_path = None
         if self._temp is not None:
             shutil.rmtree(self._temp, ignore_errors=True)
             self._temp = None
+
+
+def _descriptor_path(handle: BinaryIO) -> Path | None:
+    """``/proc/self/fd/N`` for a regular file's handle (opening it reopens that very file)."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation, AttributeError):
+        fd = handle.fileno()
+        path = Path(f"/proc/self/fd/{fd}")
+        if stat.S_ISREG(os.fstat(fd).st_mode) and path.exists():
+            return path
+    return None

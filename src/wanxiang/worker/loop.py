@@ -3,6 +3,12 @@
 A worker that dies mid-job loses only its lease: once the lease lapses, any worker's
 ``release_expired`` gives the job back to the queue, and the dead worker's token can no longer
 finish it.
+
+Every job has a deadline (:mod:`wanxiang.worker.deadlines`). The engine runs in a thread the
+worker waits for until then; past it, the job ends ``Failed`` with Code ``JobTimeout``, its JobIO
+refuses further writes, and the worker stops (``stuck`` is set) so that its process is replaced:
+a thread cannot be killed, a process can. The lease is renewed only until the deadline, so even
+an engine that blocks the whole process loses the job to another worker instead of holding it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.codec import dumps, from_us, to_us
 from wanxiang.store.queue import Claim
 from wanxiang.store.store import Store
+from wanxiang.worker.deadlines import JobDeadlines
 from wanxiang.worker.jobio import StorageJobIO
 from wanxiang.worker.notify import task_finish_callbacks
 from wanxiang.worker.wake import Waiter
@@ -48,13 +55,17 @@ class Worker:
     side_tasks: list[Callable[[], bool]] = field(default_factory=list)
     # Idle side tasks are polled at most this often; while they find work they run every turn.
     side_task_every: float = 0.25
+    deadlines: JobDeadlines = field(default_factory=JobDeadlines)
+    # Set when an engine outlived its job's deadline: its thread still runs, so this worker stops
+    # taking jobs and its process should exit to be replaced.
+    stuck: bool = False
     dev: bool = False  # dev mode: test modes (manual holds, planned failures) apply
     _last_reap: float = 0.0
     _last_side: float = 0.0
     _side_busy: bool = False
 
     def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
+        while not stop.is_set() and not self.stuck:
             try:
                 if self.run_once():
                     self.waiter.reset()
@@ -91,10 +102,14 @@ class Worker:
         lost = threading.Event()
         done = threading.Event()
         progress: list[int | None] = [None]
+        seconds = self.deadlines.seconds_for(job.tag, job.queue_id)
+        deadline = time.monotonic() + seconds
 
         def heartbeat() -> None:
             interval = self.lease_seconds / 3
             while not done.wait(interval):
+                if time.monotonic() > deadline:
+                    return  # past the deadline the engine is not vouched for any more
                 if not self.store.job_queue.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
                     lost.set()
                     return
@@ -110,7 +125,7 @@ class Worker:
             lambda pct: progress.__setitem__(0, pct),
         )
         try:
-            state, code, message, result = self._execute(job, io)
+            state, code, message, result = self._execute_within(job, io, seconds)
         finally:
             done.set()
             beat.join()
@@ -128,6 +143,25 @@ class Worker:
         )
         if finished is not None and self.on_finished is not None:
             self.on_finished(finished)
+
+    def _execute_within(self, job: Job, io: StorageJobIO, seconds: float) -> tuple[JobState, str, str, Tree]:
+        outcome: list[tuple[JobState, str, str, Tree]] = []
+        engine = threading.Thread(
+            target=lambda: outcome.append(self._execute(job, io)), name=f"engine-{job.job_id}", daemon=True
+        )
+        engine.start()
+        engine.join(seconds)
+        if outcome:
+            return outcome[0]
+        if not engine.is_alive():  # it raised past _execute's net (SystemExit and the like)
+            return JobState.FAILED, "InternalError", f"The {job.tag} engine stopped without a result.", {}
+        io.abandon()
+        self.stuck = True
+        log.error(
+            "job %s: the %s engine ran past its %g s deadline; failing the job and replacing this worker",
+            job.job_id, job.tag, seconds,
+        )
+        return JobState.FAILED, "JobTimeout", f"The job ran longer than its {seconds:g} s deadline ({job.tag}).", {}
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
         planned = self.store.test_modes.take_failure(job.queue_id, job.tag) if self.dev else None

@@ -1,8 +1,18 @@
-"""Reading an input: sniff the format, check pixel limits from the header alone, then load.
+"""Reading an input: sniff the format, check the decoding budget from the header alone, then load.
 
 libvips opens images lazily, so `new_from_buffer` reads only the header; pixels are decoded when
-the pipeline's result is encoded. The limit check therefore refuses a huge image before any pixel
-is decoded.
+the pipeline's result is encoded. The budget check therefore refuses a huge image before any pixel
+is decoded. The budget (:class:`PixelLimits`):
+
+- side and total pixels over all frames (CI's documented 30,000 px and 250 MP): a pipeline that
+  reads top to bottom streams through any image within them in little memory;
+- frames: an animation is processed frame by frame, so its time grows with the frame count;
+- decoded bytes held in memory: steps that read pixels out of order (rotate, flip, every step of
+  an animation) need the whole decoded image at once; above the budget they are refused instead.
+
+A header is also no promise: decoding fails on the first libvips *warning* (``fail_on=warning``),
+so a 700-byte JPEG whose header claims 20,000 x 12,000 fails at once instead of "succeeding" as a
+grey 240 MP image.
 """
 
 from __future__ import annotations
@@ -17,6 +27,10 @@ from wanxiang.model.errors import JobFailure
 # CI's documented limits (§17): 30,000 px per side, 250 M pixels (animated: W×H×frames).
 DEFAULT_MAX_PIXELS = 250_000_000
 DEFAULT_MAX_SIDE = 30_000
+DEFAULT_MAX_FRAMES = 1000
+# Keeps a process that holds one decoded image under ~300 MB: a 40 MP RGB photo rotates, a
+# 240 MP one is refused rather than decoded into 720 MB.
+DEFAULT_MAX_DECODED_BYTES = 128 << 20
 
 _LOADER_FORMATS = {
     "jpegload": "jpg",
@@ -33,6 +47,8 @@ ANIMATED_FORMATS = ("gif", "webp")
 class PixelLimits:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_side: int = DEFAULT_MAX_SIDE
+    max_frames: int = DEFAULT_MAX_FRAMES
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
 
 
 DEFAULT_LIMITS = PixelLimits()
@@ -47,13 +63,18 @@ class SourceInfo:
     height: int  # of one frame
     pages: int  # frames (1 unless animated)
     orientation: int  # EXIF orientation, 0 when absent
+    bands: int = 4  # channels once decoded (animations decode to RGBA)
+
+    def decoded_bytes(self, width: int | None = None, height: int | None = None) -> int:
+        """Bytes of every frame decoded at once (at ``width`` x ``height`` if given), 8 bits a band."""
+        return (width or self.width) * (height or self.height) * self.pages * self.bands
 
 
 def probe(data: bytes) -> SourceInfo:
     """The input's format and size, from its header only."""
     if is_bmp(data):
         width, height = read_bmp_size(data)
-        return SourceInfo("bmp", width, height, 1, 0)
+        return SourceInfo("bmp", width, height, 1, 0, 4)
     header = _open(data, "")
     fmt = _format_of(header)
     pages = 1
@@ -62,7 +83,10 @@ def probe(data: bytes) -> SourceInfo:
         pages = max(1, int(header.get("n-pages")))
         height = header.height
     orientation = int(header.get("orientation")) if "orientation" in header.get_fields() else 0
-    return SourceInfo(fmt, header.width, height, pages, orientation)
+    bands = 4 if pages > 1 else max(1, min(int(header.bands), 4))
+    if header.format not in ("uchar", "char"):
+        bands *= 2  # 16-bit PNG/TIFF
+    return SourceInfo(fmt, header.width, height, pages, orientation, bands)
 
 
 def check_limits(source: SourceInfo, limits: PixelLimits) -> None:
@@ -76,11 +100,28 @@ def check_limits(source: SourceInfo, limits: PixelLimits) -> None:
         raise JobFailure(
             "ImageTooLarge", f"image has {pixels} pixels; at most {limits.max_pixels} are allowed"
         )
+    if source.pages > limits.max_frames:
+        raise JobFailure(
+            "ImageTooLarge", f"image has {source.pages} frames; at most {limits.max_frames} are allowed"
+        )
+
+
+def check_in_memory(source: SourceInfo, limits: PixelLimits, width: int = 0, height: int = 0) -> None:
+    """Refuse a step that must hold every decoded pixel at once (``width`` x ``height`` a frame, the
+    source size by default) when that exceeds the memory budget."""
+    need = source.decoded_bytes(width, height)
+    if need > limits.max_decoded_bytes:
+        raise JobFailure(
+            "ImageTooLarge",
+            f"this processing holds the whole decoded image ({need >> 20} MiB) in memory; at most "
+            f"{limits.max_decoded_bytes >> 20} MiB is allowed (shrink it first, e.g. with a leading thumbnail)",
+        )
 
 
 def load_options(source: SourceInfo) -> dict[str, object]:
-    """Loader options: every frame of an animation, and refuse truncated data instead of greying it."""
-    options: dict[str, object] = {"fail_on": "truncated"}
+    """Loader options: every frame of an animation, and refuse corrupt data (from the first decoder
+    warning: truncated data, a header that promises more than the file holds) instead of greying it."""
+    options: dict[str, object] = {"fail_on": "warning"}
     if source.format in ANIMATED_FORMATS and source.pages > 1:
         options["n"] = -1
     return options

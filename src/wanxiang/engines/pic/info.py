@@ -223,7 +223,7 @@ def source_average_colour(data: bytes, source: SourceInfo) -> str:
         if source.format == "bmp":
             return average_colour(decode_bmp(data))
         small = pyvips.Image.thumbnail_buffer(
-            data, 64, height=64, no_rotate=True, option_string="fail_on=truncated"
+            data, 64, height=64, no_rotate=True, option_string="fail_on=warning"
         )
         return average_colour(small)
     except pyvips.Error as error:

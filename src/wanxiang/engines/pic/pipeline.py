@@ -18,6 +18,7 @@ from wanxiang.engines.pic.decode import (
     DEFAULT_LIMITS,
     PixelLimits,
     SourceInfo,
+    check_in_memory,
     check_limits,
     classify_error,
     load,
@@ -169,10 +170,13 @@ def _open(
         )
         rest = pixel_ops[1:]
         if source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in rest):
+            check_in_memory(source, ctx.limits, width, height)
             # the shrunk result is small; holding it lets later steps read it in any order
             image = image.copy_memory()
         return geometry.pad(image, first), rest
     random = source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in pixel_ops)
+    if random:
+        check_in_memory(source, ctx.limits)
     return load(data, source, "random" if random else "sequential"), pixel_ops
 
 

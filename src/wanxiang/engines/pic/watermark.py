@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pyvips
 
 from wanxiang.engines.pic.bmp import decode_bmp, is_bmp
+from wanxiang.engines.pic.decode import DEFAULT_LIMITS, check_in_memory, check_limits, probe
 from wanxiang.engines.pic.frames import first_frame, per_frame
 from wanxiang.engines.pic.geometry import place
 from wanxiang.engines.pic.operations import ImageWatermark, TextWatermark
@@ -30,8 +32,15 @@ def image_mark(op: ImageWatermark, read_object: ReadObject | None) -> pyvips.Ima
     data = read_object(op.key)
     if len(data) > _MAX_MARK_BYTES:
         raise JobFailure("InvalidArgument", f"watermark image {op.key} is larger than 32 MB")
+    # The mark is held decoded in memory: the same budget as any input, for its first frame.
     try:
-        mark = decode_bmp(data) if is_bmp(data) else pyvips.Image.new_from_buffer(data, "")
+        source = probe(data)
+    except JobFailure:
+        raise JobFailure("InvalidArgument", f"watermark image {op.key} cannot be decoded") from None
+    check_limits(source, DEFAULT_LIMITS)
+    check_in_memory(dataclasses.replace(source, pages=1), DEFAULT_LIMITS)
+    try:
+        mark = decode_bmp(data) if is_bmp(data) else pyvips.Image.new_from_buffer(data, "", fail_on="warning")
         return _rgba(first_frame(mark)).copy_memory()
     except pyvips.Error:
         raise JobFailure("InvalidArgument", f"watermark image {op.key} cannot be decoded") from None
