@@ -107,12 +107,22 @@ def cos_client_for(server: RunningServer) -> Any:
     return CosS3Client(config, retry=0)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "wanxiang_serve_args",
+        "extra `wanxiang serve` options for the wanxiang_server fixture (e.g. --workers 1 --seed tests/seed)",
+        type="args",
+        default=["--workers", "2"],
+    )
+
+
 @pytest.fixture(scope="session")
-def wanxiang_server() -> Iterator[RunningServer]:
-    """A real ``wanxiang serve --dev`` (2 workers, SQLite and a temporary data dir) for the session."""
+def wanxiang_server(pytestconfig: pytest.Config) -> Iterator[RunningServer]:
+    """A real ``wanxiang serve --dev`` (SQLite, a temporary data dir; options from the
+    ``wanxiang_serve_args`` ini setting, 2 workers by default) for the session."""
     data_dir = Path(tempfile.mkdtemp(prefix="wanxiang-"))
     try:
-        server = start_server(data_dir, "--workers", "2")
+        server = start_server(data_dir, *pytestconfig.getini("wanxiang_serve_args"))
         try:
             yield server
         finally:

@@ -12,6 +12,10 @@ THROWAWAY_TESTS = '''
 import json, os
 from pathlib import Path
 
+def test_the_seed_named_in_the_ini_file_is_there(cos_client):
+    body = cos_client.get_object(Bucket="seeded-1250000000", Key="hello.txt")["Body"].get_raw_stream().read()
+    assert body == b"seeded"
+
 def test_upload_and_read_back(cos_client):
     cos_client.put_object(Bucket="photos-1250000000", Body=b"hello", Key="a/b.txt")
     body = cos_client.get_object(Bucket="photos-1250000000", Key="a/b.txt")["Body"].get_raw_stream().read()
@@ -41,10 +45,14 @@ def test_plugin_fixtures_serve_a_throwaway_suite_and_leave_nothing_behind(
     report = tmp_path / "report.json"
     monkeypatch.setenv("WANXIANG_PLUGIN_REPORT", str(report))
     pytester.makepyfile(test_throwaway=THROWAWAY_TESTS)
+    seed = pytester.path / "seed" / "seeded-1250000000"
+    seed.mkdir(parents=True)
+    (seed / "hello.txt").write_bytes(b"seeded")
+    pytester.makeini("[pytest]\nwanxiang_serve_args = --workers 1 --seed seed\n")
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=240)
 
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     seen = json.loads(report.read_text())
     assert not Path(seen["data_dir"]).exists()  # the temporary data dir is removed
     assert not alive(seen["pid"])
