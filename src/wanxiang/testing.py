@@ -2,8 +2,8 @@
 local stand-in for COS + CI.
 
 Fixtures: ``wanxiang_server`` (session scope: a real ``wanxiang serve --dev`` subprocess on a free
-port with a temporary data dir, stopped and removed afterwards) and ``cos_client`` (an official
-``CosS3Client`` pointed at it). ``start_server`` is there for suites that want other options.
+port with a temporary data dir, stopped and removed afterwards), ``wanxiang_fresh`` (the same
+server, reset before the test) and ``cos_client`` (an official ``CosS3Client`` pointed at it). ``start_server`` is there for suites that want other options.
 """
 
 from __future__ import annotations
@@ -129,6 +129,17 @@ def wanxiang_server(pytestconfig: pytest.Config) -> Iterator[RunningServer]:
             server.stop()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def wanxiang_fresh(wanxiang_server: RunningServer) -> RunningServer:
+    """``wanxiang_server`` emptied before the test (``POST /-/reset``): no bucket, object, job,
+    queue, template, workflow, style or test mode left from earlier tests."""
+    from wanxiang.cli_client.http import Client, Profile
+
+    Client(Profile(endpoint=wanxiang_server.url, secret_id=wanxiang_server.secret_id,
+                   secret_key=wanxiang_server.secret_key, region=wanxiang_server.region)).xml("POST", "/-/reset")
+    return wanxiang_server
 
 
 @pytest.fixture

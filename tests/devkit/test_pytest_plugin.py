@@ -28,6 +28,9 @@ def test_a_job_runs_on_the_same_server(wanxiang_server, cos_client):
     assert queues[0]["State"] == "Active"
     Path(os.environ["WANXIANG_PLUGIN_REPORT"]).write_text(json.dumps(
         {"pid": wanxiang_server.process.pid, "data_dir": str(wanxiang_server.data_dir), "url": wanxiang_server.url}))
+
+def test_a_fresh_server_has_forgotten_the_earlier_tests(wanxiang_fresh, cos_client):
+    assert "Contents" not in cos_client.list_objects(Bucket="photos-1250000000")
 '''
 
 
@@ -52,7 +55,7 @@ def test_plugin_fixtures_serve_a_throwaway_suite_and_leave_nothing_behind(
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=240)
 
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     seen = json.loads(report.read_text())
     assert not Path(seen["data_dir"]).exists()  # the temporary data dir is removed
     assert not alive(seen["pid"])
