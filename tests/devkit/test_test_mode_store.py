@@ -3,6 +3,8 @@ advance moves, how many planned failures are used up, what a reset leaves."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -86,3 +88,25 @@ def test_reset_empties_every_table_and_the_storage(store: Store, tmp_path: Path)
     assert storage.list_buckets() == []
     fresh(store)  # the bucket, named again, gets its queues back
     assert store.queues.get(PIC_QUEUE) is not None
+
+
+def test_reset_lets_a_running_job_finish_before_it_wipes(store: Store, tmp_path: Path) -> None:
+    fresh(store)
+    running, waiting = make_job(), make_job()
+    store.jobs.insert([running])
+    claim = store.job_queue.claim(times.now(), 30)
+    assert claim is not None
+    store.jobs.insert([waiting])
+    dev = DevService(store, LocalStorage(tmp_path / "objects"), "ap-guangzhou")
+    resetting = threading.Thread(target=dev.reset, kwargs={"settle_seconds": 60})
+    resetting.start()
+    try:
+        while store.jobs.get(waiting.job_id) is not None:  # nothing new may start...
+            time.sleep(0.01)
+        # ...but the running job's worker still records its outcome (its outputs land before the wipe).
+        finished = store.job_queue.finish(claim.job.job_id, claim.lease_token, times.now(), JobState.SUCCESS,
+                                          "Success", "", {})
+        assert finished is not None and finished.state == JobState.SUCCESS
+    finally:
+        resetting.join(60)
+    assert store.jobs.get(running.job_id) is None

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import mimetypes
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.job import Job
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.storage.local import META_DIR, LocalStorage
-from wanxiang.store.schema import metadata
+from wanxiang.store.schema import jobs, metadata
 from wanxiang.store.store import Store
 from wanxiang.store.testmodes import GLOBAL, MODES, ModeSetting
 from wanxiang.store.tx import write
@@ -56,9 +57,13 @@ class DevService:
     region: str
     clock: Callable[[], datetime] = times.now
 
-    def reset(self) -> ResetCounts:
+    def reset(self, settle_seconds: float = 30.0) -> ResetCounts:
         """Every row of every table (jobs, queues, templates, workflows, styles, batches, test modes...)
-        and every object and bucket, gone; the schema version stays."""
+        and every object and bucket, gone; the schema version stays.
+
+        Jobs a worker is running are let finish first (for at most ``settle_seconds``), so that their
+        outputs land before the objects are wiped rather than after."""
+        self._settle(settle_seconds)
         rows = 0
         with write(self.store.engine) as conn:
             for table in reversed(metadata.sorted_tables):
@@ -69,6 +74,19 @@ class DevService:
         for bucket in buckets:
             objects += self._empty(bucket)
         return ResetCounts(len(buckets), objects, rows)
+
+    def _settle(self, seconds: float) -> None:
+        waiting = jobs.c.state == "Submitted"
+        held = jobs.c.lease_owner.in_(("manual-hold", "manual-go"))
+        running = (jobs.c.state == "Running") & (jobs.c.lease_owner.is_(None) | ~held)
+        with write(self.store.engine) as conn:  # nothing new may start
+            conn.execute(delete(jobs).where(waiting | ((jobs.c.state == "Running") & held)))
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self.store.engine.connect() as conn:
+                if not conn.execute(select(func.count()).select_from(jobs).where(running)).scalar():
+                    return
+            time.sleep(0.05)
 
     def _empty(self, bucket: str) -> int:
         deleted = 0
