@@ -20,11 +20,11 @@ from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.config import Settings
 from wanxiang.services.batches import BatchService
+from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.jobs import JobService
 from wanxiang.services.pic_pool import PicPool, PoolLimits
 from wanxiang.services.pic_processing import PicProcessing
 from wanxiang.services.queues import QueueService
-from wanxiang.services.runs import RunPlanner
 from wanxiang.services.styles import StyleService
 from wanxiang.services.templates import TemplateService
 from wanxiang.services.workflows import WorkflowService
@@ -35,7 +35,7 @@ from wanxiang.worker.batches import PAGE_SIZE, BatchWalker
 from wanxiang.worker.deadlines import JobDeadlines
 from wanxiang.worker.loop import Worker
 from wanxiang.worker.wake import Waiter
-from wanxiang.worker.workflows import RunAdvancer
+from wanxiang.worker.workflows import ExecutionAdvancer
 
 Side = Literal["api", "worker"]
 
@@ -50,7 +50,7 @@ class App:
     queues: QueueService
     templates: TemplateService
     styles: StyleService
-    planner: RunPlanner
+    planner: ExecutionPlanner
     batches: BatchService
     workflows: WorkflowService
     pic: PicProcessing
@@ -62,7 +62,7 @@ class App:
         allow_private = settings.allow_private_callbacks or side == "worker"
         styles = StyleService(store)
         jobs = JobService(store, allow_private_callbacks=allow_private, styles=styles)
-        planner = RunPlanner(store, jobs)
+        planner = ExecutionPlanner(store, jobs)
         return cls(
             settings=settings,
             side=side,
@@ -112,13 +112,13 @@ class App:
     def batch_walker(self, page_size: int = PAGE_SIZE, lease_seconds: float = 120.0) -> BatchWalker:
         return BatchWalker(self.store, self.storage, self.batches, page_size=page_size, lease_seconds=lease_seconds)
 
-    def run_advancer(self) -> RunAdvancer:
-        return RunAdvancer(self.store, self.planner)
+    def execution_advancer(self) -> ExecutionAdvancer:
+        return ExecutionAdvancer(self.store, self.planner)
 
     def side_tasks(self) -> list[Callable[[], bool]]:
         """Durable work a worker does between jobs; each returns True when it did something."""
         walker = self.batch_walker()
-        return [walker.walk_once, walker.settle_once, self.run_advancer().advance_once]
+        return [walker.walk_once, walker.settle_once, self.execution_advancer().advance_once]
 
     def worker(self, waiter: Waiter, lease_seconds: float | None = None) -> Worker:
         lease = self.settings.lease_seconds if lease_seconds is None else lease_seconds

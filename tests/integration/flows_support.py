@@ -52,7 +52,7 @@ def make_flows(store: Store, storage: ObjectStorage, bucket: str, page_size: int
     store.queues.ensure_bucket(bucket, REGION, times.now())
     app = App.build(Settings(allow_private_callbacks=True), store, storage, side="worker")
     # The walker is stepped by hand (see Flows.step); the worker keeps only the run advancer.
-    worker = Worker(store, storage, PollWaiter(), lease_seconds=30, side_tasks=[app.run_advancer().advance_once])
+    worker = Worker(store, storage, PollWaiter(), lease_seconds=30, side_tasks=[app.execution_advancer().advance_once])
     return Flows(
         store=store,
         storage=storage,

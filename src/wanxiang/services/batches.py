@@ -17,9 +17,9 @@ from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import NAME_RULE, Workflow
 from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
+from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.jobs import JobService
 from wanxiang.services.listing import parse_list_common
-from wanxiang.services.runs import RunPlanner
 from wanxiang.store.batches import BatchChild, BatchFilter
 from wanxiang.store.store import Store
 from wanxiang.wire.submit import parse_submit_job
@@ -33,7 +33,7 @@ SAMPLE_KEY = "wanxiang-sample/object.png"
 class BatchService:
     store: Store
     jobs: JobService
-    planner: RunPlanner
+    planner: ExecutionPlanner
     allow_private_callbacks: bool = False
     clock: Callable[[], datetime] = times.now
 

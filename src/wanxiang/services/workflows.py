@@ -26,8 +26,8 @@ from wanxiang.model.workflow import (
     validate_topology,
 )
 from wanxiang.services.context import BucketContext
+from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.listing import page_params, parse_list_common
-from wanxiang.services.runs import RunPlanner
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.store.executions import ExecutionFilter
 from wanxiang.store.store import Store
@@ -48,7 +48,7 @@ class UploadEvent:
 @dataclass
 class WorkflowService:
     store: Store
-    planner: RunPlanner
+    planner: ExecutionPlanner
     clock: Callable[[], datetime] = times.now
 
     # -- CRUD ---------------------------------------------------------------------------------------

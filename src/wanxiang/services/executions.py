@@ -1,4 +1,4 @@
-"""Planning workflow runs: the jobs a run's nodes become, and how a run moves on.
+"""Planning workflow executions: the jobs an execution's nodes become, and how an execution moves on.
 
 Pure decisions over the store's records; the store makes them durable (unique keys make every
 step idempotent, so any worker may repeat any step).
@@ -38,7 +38,7 @@ from wanxiang.wire.workflows import workflow_finish_payload
 
 
 @dataclass
-class RunPlanner:
+class ExecutionPlanner:
     store: Store
     jobs: JobService
     clock: Callable[[], datetime] = times.now
@@ -52,7 +52,7 @@ class RunPlanner:
         trigger_key: str | None = None,
         cos_headers: list[Tree] | None = None,
     ) -> ExecutionStart:
-        run = Execution(
+        execution = Execution(
             run_id=new_id(EXECUTION_PREFIX),
             workflow_id=workflow.workflow_id,
             workflow_name=workflow.name,
@@ -65,76 +65,76 @@ class RunPlanner:
             batch_id=batch_id,
             cos_headers=cos_headers or [],
         )
-        tasks = [(name, self.node_job(run, name, key)) for name in successors(workflow.topology, START)]
-        return ExecutionStart(run, trigger_key, tasks)
+        tasks = [(name, self.node_job(execution, name, key)) for name in successors(workflow.topology, START)]
+        return ExecutionStart(execution, trigger_key, tasks)
 
-    def node_job(self, run: Execution, name: str, input_key: str) -> Job:
+    def node_job(self, execution: Execution, name: str, input_key: str) -> Job:
         """The job of one node; a node that cannot become a job becomes a Failed job saying why."""
-        start_input = child(run.topology, "Nodes", START, "Input") or {}
-        kind = node_type(run.topology, name)
-        node = nodes(run.topology).get(name) or {}
+        start_input = child(execution.topology, "Nodes", START, "Input") or {}
+        kind = node_type(execution.topology, name)
+        node = nodes(execution.topology).get(name) or {}
         operation = dict(child(node, "Operation") or {})
         request: Tree = {
             "Tag": kind,
-            "Input": _node_input(input_key, run.cos_headers),
+            "Input": _node_input(input_key, execution.cos_headers),
             "Operation": operation,
             "QueueId": text(start_input, queue_field_for(kind, catalog.family_of)),
         }
         request.update(_task_callback(start_input))
-        ctx = BucketContext(run.bucket_id, run.region)
+        ctx = BucketContext(execution.bucket_id, execution.region)
         try:
             job = self.jobs.build(ctx, parse_submit_job(request))[0]
         except CIError as error:
-            job = _failed_job(run, kind, input_key, operation, text(start_input, "QueueId"), error, self.clock())
+            job = _failed_job(execution, kind, input_key, operation, text(start_input, "QueueId"), error, self.clock())
         job = replace(
             job,
-            workflow_id=run.workflow_id,
-            inventory_trigger_job_id=run.batch_id,
-            workflow={"Name": name, "RunId": run.run_id, "WorkflowId": run.workflow_id, "WorkflowName": run.workflow_name},
+            workflow_id=execution.workflow_id,
+            inventory_trigger_job_id=execution.batch_id,
+            workflow={"Name": name, "RunId": execution.run_id, "WorkflowId": execution.workflow_id, "WorkflowName": execution.workflow_name},
         )
-        extra = {"runid": run.run_id, "jobid": job.job_id, "inventorytriggerjobid": run.batch_id}
-        values = output_values(run.object_key, extra, engine_fills_ext=catalog.engine_fills_ext(kind))
+        extra = {"runid": execution.run_id, "jobid": job.job_id, "inventorytriggerjobid": execution.batch_id}
+        values = output_values(execution.object_key, extra, engine_fills_ext=catalog.engine_fills_ext(kind))
         return replace(job, operation=with_output_object(job.operation, values))
 
-    def next_steps(self, run: Execution, tasks: dict[str, Job]) -> list[tuple[str, Job]]:
+    def next_steps(self, execution: Execution, tasks: dict[str, Job]) -> list[tuple[str, Job]]:
         """Jobs for the successors of nodes that succeeded and have none yet."""
         steps: list[tuple[str, Job]] = []
         for name, job in tasks.items():
             if job.state != JobState.SUCCESS:
                 continue
-            for successor in successors(run.topology, name):
+            for successor in successors(execution.topology, name):
                 if successor not in tasks:
-                    steps.append((successor, self.node_job(run, successor, _produced_key(job, run.object_key))))
+                    steps.append((successor, self.node_job(execution, successor, _produced_key(job, execution.object_key))))
         return steps
 
-    def outcome(self, run: Execution, tasks: dict[str, Job]) -> JobState | None:
-        """The run's final state once nothing is left to run, else None."""
+    def outcome(self, execution: Execution, tasks: dict[str, Job]) -> JobState | None:
+        """The execution's final state once nothing is left to run, else None."""
         if any(not job.state.finished for job in tasks.values()):
             return None
         if any(
             successor not in tasks
             for name, job in tasks.items()
             if job.state == JobState.SUCCESS
-            for successor in successors(run.topology, name)
+            for successor in successors(execution.topology, name)
         ):
             return None
         return JobState.SUCCESS if all(j.state == JobState.SUCCESS for j in tasks.values()) else JobState.FAILED
 
-    def finish_callbacks(self, run: Execution, state: JobState, tasks: dict[str, Job]) -> list[PendingCallback]:
-        config = self._notify_config(run)
+    def finish_callbacks(self, execution: Execution, state: JobState, tasks: dict[str, Job]) -> list[PendingCallback]:
+        config = self._notify_config(execution)
         url = text(config, "Url")
         if not notify_enabled(config, "WorkflowFinish"):
             return []
-        finished = replace(run, state=state, end_time=self.clock())
+        finished = replace(execution, state=state, end_time=self.clock())
         payload, content_type = workflow_finish_payload(finished, tasks, text(config, "ResultFormat") or "XML")
         return [PendingCallback("WorkflowFinish", url, content_type, payload)]
 
-    def _notify_config(self, run: Execution) -> Tree:
-        start_input = child(run.topology, "Nodes", START, "Input") or {}
+    def _notify_config(self, execution: Execution) -> Tree:
+        start_input = child(execution.topology, "Nodes", START, "Input") or {}
         own = child(start_input, "NotifyConfig")
         if own is not None:
             return own
-        queue = self.store.queues.get(text(start_input, "QueueId") or default_queue_id(run.bucket_id, QueueFamily.MEDIA))
+        queue = self.store.queues.get(text(start_input, "QueueId") or default_queue_id(execution.bucket_id, QueueFamily.MEDIA))
         return queue.notify_config if queue is not None else {}
 
 
@@ -156,17 +156,17 @@ def _task_callback(start_input: Tree) -> Tree:
 
 
 def _produced_key(job: Job, fallback: str) -> str:
-    """What a successor node reads: its predecessor's output object, else the run's object."""
+    """What a successor node reads: its predecessor's output object, else the execution's object."""
     return text(job.operation, "Output", "Object") or fallback
 
 
 def _failed_job(
-    run: Execution, kind: str, key: str, operation: Tree, queue_id: str, error: CIError, now: datetime
+    execution: Execution, kind: str, key: str, operation: Tree, queue_id: str, error: CIError, now: datetime
 ) -> Job:
     return Job(
         job_id=new_id("j"),
-        bucket_id=run.bucket_id,
-        region=run.region,
+        bucket_id=execution.bucket_id,
+        region=execution.region,
         tag=kind,
         queue_id=queue_id,
         state=JobState.FAILED,
