@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--lease-seconds", type=float, default=30.0)
     dev_mode.add_arguments(serve)
     serve.add_argument(
+        "--multipart-expiry-hours",
+        type=float,
+        default=float(os.environ.get("WANXIANG_MULTIPART_EXPIRY_HOURS", "168")),
+        help="unfinished multipart uploads older than this are removed (default 168 = 7 days)",
+    )
+    serve.add_argument(
         "--pic-processes",
         type=int,
         default=int(os.environ.get("WANXIANG_PIC_PROCESSES", "2")),
@@ -150,6 +156,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.command == "serve":
         settings.host, settings.port, settings.region = args.host, args.port, args.region
         settings.default_bucket = args.default_bucket
+        settings.multipart_expiry_seconds = args.multipart_expiry_hours * 3600
         settings.max_signature_seconds = args.max_signature_window
         settings.body_timeout_seconds = args.body_timeout
         settings.pic_processes = max(0, args.pic_processes)

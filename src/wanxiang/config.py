@@ -34,6 +34,7 @@ class Settings:
     max_body_bytes: int = 1 << 20
     body_timeout_seconds: float = 60.0  # 408 when no byte of a request body arrives for this long
     max_object_bytes: int = 5 << 30
+    multipart_expiry_seconds: float = 7 * 24 * 3600.0  # unfinished multipart uploads older than this go
     credentials: dict[str, str] = field(default_factory=dict)
     # Image processing outside jobs (downloads, Pic-Operations): child processes and the address
     # space each may use.

@@ -19,7 +19,7 @@ ROUTES = [
     ("GET", "/workflowexecution"), ("GET", "/workflowexecution/i" + "0" * 32),
     ("GET", "/inventorytriggerjob"), ("GET", "/workflow"), ("GET", "/template"), ("GET", "/queue"),
     ("DELETE", "/workflow/w" + "0" * 32), ("DELETE", "/template/t1" + "0" * 32),
-    ("POST", "/some/key?image_process"),
+    ("POST", "/some/key?image_process"), ("POST", "/?delete"), ("POST", "/some/key?uploads"),
 ]
 SEEDS = [
     b"<Request/>",

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from wanxiang.storage.base import InvalidBucketName, InvalidObjectKey, NoSuchKey, ObjectStorage
+from wanxiang.storage.base import (
+    MIN_PART_SIZE,
+    BucketNotEmpty,
+    InvalidBucketName,
+    InvalidObjectKey,
+    InvalidPart,
+    NoSuchKey,
+    NoSuchUpload,
+    ObjectStorage,
+)
 from wanxiang.storage.registry import open_storage
 
 BUCKET = "test-1250000000"
@@ -126,6 +135,7 @@ ODD_KEYS = [
     "a//double",
     "~x y~",
     "tab\there",
+    "back\\slash\\dir\\",
 ]
 
 
@@ -139,7 +149,7 @@ def test_keys_with_unicode_spaces_and_punctuation_round_trip(storage: ObjectStor
 
 
 @pytest.mark.parametrize(
-    "key", ["", "../escape", "a/../../escape", "/abs/path", "a/./b", "nul\x00byte", "back\\slash", "x" * 900]
+    "key", ["", "../escape", "a/../../escape", "/abs/path", "a/./b", "nul\x00byte", "x" * 900]
 )
 def test_unsafe_keys_are_refused(storage: ObjectStorage, key: str) -> None:
     with pytest.raises(InvalidObjectKey):
@@ -211,3 +221,161 @@ def test_a_thousand_keys_page_through_with_truncation(storage: ObjectStorage) ->
     assert len(everything.objects) == 1000 and everything.is_truncated
     assert storage.list(BUCKET, prefix="img/", delimiter="/").common_prefixes == []
     assert storage.list(BUCKET, delimiter="/").common_prefixes == ["img/"]
+
+
+# --- standard headers and copy -----------------------------------------------------------------
+
+HEADERS = {
+    "Cache-Control": "max-age=60",
+    "Content-Disposition": 'attachment; filename="cat.png"',
+    "Content-Encoding": "identity",
+    "Content-Language": "zh-CN",
+    "Expires": "Wed, 21 Oct 2026 07:28:00 GMT",
+}
+
+
+def test_standard_headers_are_kept_and_others_dropped(storage: ObjectStorage) -> None:
+    storage.put(BUCKET, "cat.png", b"x", headers={**HEADERS, "X-Evil": "1", "Content-Length": "9"})
+    head = storage.head(BUCKET, "cat.png")
+    assert head is not None
+    assert head.headers == {name.lower(): value for name, value in HEADERS.items()}
+    storage.put(BUCKET, "cat.png", b"y")
+    replaced = storage.head(BUCKET, "cat.png")
+    assert replaced is not None and replaced.headers == {}
+
+
+def test_copy_keeps_bytes_and_attributes_across_buckets(storage: ObjectStorage) -> None:
+    storage.put(BUCKET, "src.png", b"pixels", content_type="image/png", meta={"who": "li"}, headers=HEADERS)
+    copied = storage.copy(BUCKET, "src.png", "other-1250000000", "dst/copy.png")
+    assert read_from(storage, "other-1250000000", "dst/copy.png") == b"pixels"
+    assert (copied.content_type, copied.meta, copied.etag) == ("image/png", {"who": "li"}, f'"{hashlib.md5(b"pixels").hexdigest()}"')
+    assert copied.headers["cache-control"] == "max-age=60"
+    again = storage.head("other-1250000000", "dst/copy.png")
+    assert again is not None and again.meta == {"who": "li"} and again.headers == copied.headers
+
+
+def test_copy_with_replaced_attributes_and_onto_itself(storage: ObjectStorage) -> None:
+    storage.put(BUCKET, "a.txt", b"text", content_type="text/plain", meta={"v": "1"}, headers=HEADERS)
+    copied = storage.copy(BUCKET, "a.txt", BUCKET, "a.txt", replace=("text/markdown", {"v": "2"}, {}))
+    assert (copied.content_type, copied.meta, copied.headers) == ("text/markdown", {"v": "2"}, {})
+    assert read(storage, "a.txt") == b"text"
+    with pytest.raises(NoSuchKey):
+        storage.copy(BUCKET, "missing", BUCKET, "b.txt")
+
+
+def read_from(storage: ObjectStorage, bucket: str, key: str) -> bytes:
+    with storage.open(bucket, key) as body:
+        return body.read()
+
+
+# --- multipart uploads -------------------------------------------------------------------------
+
+MB = MIN_PART_SIZE
+
+
+def test_parts_sent_out_of_order_complete_into_one_object(storage: ObjectStorage) -> None:
+    chunks = [bytes([n]) * MB for n in range(3)] + [b"tail"]
+    upload = storage.create_multipart_upload(
+        BUCKET, "video/big.mp4", content_type="video/mp4", meta={"x-cos-meta-Camera": "A"}, headers=HEADERS,
+        options={"pic-operations": '{"rules": []}'},
+    )
+    for number in (4, 2, 1, 3):
+        part = storage.upload_part(BUCKET, "video/big.mp4", upload.upload_id, number, io.BytesIO(chunks[number - 1]))
+        assert part.etag == f'"{hashlib.md5(chunks[number - 1]).hexdigest()}"'
+    assert storage.head(BUCKET, "video/big.mp4") is None  # nothing visible before completion
+    listed = storage.list_parts(BUCKET, "video/big.mp4", upload.upload_id)
+    assert [(p.number, p.size) for p in listed] == [(1, MB), (2, MB), (3, MB), (4, 4)]
+    again = storage.get_multipart_upload(BUCKET, "video/big.mp4", upload.upload_id)
+    assert again.options == {"pic-operations": '{"rules": []}'} and again.content_type == "video/mp4"
+    meta = storage.complete_multipart_upload(
+        BUCKET, "video/big.mp4", upload.upload_id, [(p.number, p.etag) for p in listed]
+    )
+    whole = b"".join(chunks)
+    assert read(storage, "video/big.mp4") == whole
+    binary_md5s = b"".join(hashlib.md5(c).digest() for c in chunks)
+    assert meta.etag == f'"{hashlib.md5(binary_md5s).hexdigest()}-4"' and meta.part_count == 4
+    head = storage.head(BUCKET, "video/big.mp4")
+    assert head is not None
+    assert (head.size, head.etag, head.content_type, head.meta) == (len(whole), meta.etag, "video/mp4", {"camera": "A"})
+    assert head.headers["content-disposition"] == HEADERS["Content-Disposition"]
+    assert storage.list_multipart_uploads(BUCKET) == []
+    with pytest.raises(NoSuchUpload):
+        storage.list_parts(BUCKET, "video/big.mp4", upload.upload_id)
+
+
+def test_a_part_sent_again_replaces_the_first(storage: ObjectStorage) -> None:
+    upload = storage.create_multipart_upload(BUCKET, "k")
+    storage.upload_part(BUCKET, "k", upload.upload_id, 1, b"first")
+    second = storage.upload_part(BUCKET, "k", upload.upload_id, 1, b"second")
+    assert [p.etag for p in storage.list_parts(BUCKET, "k", upload.upload_id)] == [second.etag]
+    storage.complete_multipart_upload(BUCKET, "k", upload.upload_id, [(1, second.etag)])
+    assert read(storage, "k") == b"second"
+
+
+def test_completion_checks_etags_order_and_part_sizes(storage: ObjectStorage) -> None:
+    upload = storage.create_multipart_upload(BUCKET, "k")
+    small = storage.upload_part(BUCKET, "k", upload.upload_id, 1, b"small")
+    big = storage.upload_part(BUCKET, "k", upload.upload_id, 2, b"b" * MB)
+    cases = {
+        "InvalidPart": [(1, '"' + "0" * 32 + '"')],
+        "InvalidPartOrder": [(2, big.etag), (1, small.etag)],
+        "EntityTooSmall": [(1, small.etag), (2, big.etag)],
+    }
+    for code, parts in cases.items():
+        with pytest.raises(InvalidPart) as refused:
+            storage.complete_multipart_upload(BUCKET, "k", upload.upload_id, parts)
+        assert refused.value.code == code
+    with pytest.raises(InvalidPart):
+        storage.complete_multipart_upload(BUCKET, "k", upload.upload_id, [(3, big.etag)])
+    assert storage.head(BUCKET, "k") is None
+    assert [u.upload_id for u in storage.list_multipart_uploads(BUCKET)] == [upload.upload_id]
+    storage.complete_multipart_upload(BUCKET, "k", upload.upload_id, [(2, big.etag)])  # parts may be skipped
+    assert read(storage, "k") == b"b" * MB
+
+
+def test_aborted_and_unknown_uploads_are_gone(storage: ObjectStorage) -> None:
+    kept = storage.create_multipart_upload(BUCKET, "photos/a.jpg")
+    dropped = storage.create_multipart_upload(BUCKET, "photos/b.jpg")
+    storage.create_multipart_upload(BUCKET, "other/c.jpg")
+    storage.upload_part(BUCKET, "photos/b.jpg", dropped.upload_id, 1, b"x")
+    storage.abort_multipart_upload(BUCKET, "photos/b.jpg", dropped.upload_id)
+    assert [u.key for u in storage.list_multipart_uploads(BUCKET, prefix="photos/")] == ["photos/a.jpg"]
+    for bucket, key, upload_id in [
+        (BUCKET, "photos/b.jpg", dropped.upload_id),
+        (BUCKET, "photos/other.jpg", kept.upload_id),  # an id of another key
+        ("other-1250000000", "photos/a.jpg", kept.upload_id),
+        (BUCKET, "photos/a.jpg", "../../etc"),
+    ]:
+        with pytest.raises(NoSuchUpload):
+            storage.upload_part(bucket, key, upload_id, 1, b"x")
+        with pytest.raises(NoSuchUpload):
+            storage.abort_multipart_upload(bucket, key, upload_id)
+    with pytest.raises(InvalidPart):
+        storage.upload_part(BUCKET, "photos/a.jpg", kept.upload_id, 10_001, b"x")
+
+
+def test_stale_uploads_expire_and_fresh_ones_stay(storage: ObjectStorage) -> None:
+    old = storage.create_multipart_upload(BUCKET, "old")
+    storage.upload_part(BUCKET, "old", old.upload_id, 1, b"x")
+    cutoff = datetime.now(UTC) + timedelta(seconds=1)
+    assert storage.expire_multipart_uploads(old.initiated - timedelta(seconds=1)) == 0
+    assert storage.expire_multipart_uploads(cutoff) == 1
+    assert storage.list_multipart_uploads(BUCKET) == []
+    with pytest.raises(NoSuchUpload):
+        storage.list_parts(BUCKET, "old", old.upload_id)
+
+
+def test_only_an_empty_bucket_is_deleted_and_its_uploads_go_with_it(storage: ObjectStorage) -> None:
+    assert storage.delete_bucket(BUCKET) is False
+    storage.put(BUCKET, "a/b.txt", b"x")
+    upload = storage.create_multipart_upload(BUCKET, "pending")
+    with pytest.raises(BucketNotEmpty):
+        storage.delete_bucket(BUCKET)
+    assert read(storage, "a/b.txt") == b"x"
+    storage.delete(BUCKET, "a/b.txt")
+    assert storage.delete_bucket(BUCKET) is True
+    assert not storage.bucket_exists(BUCKET) and BUCKET not in storage.list_buckets()
+    with pytest.raises(NoSuchUpload):
+        storage.list_parts(BUCKET, "pending", upload.upload_id)
+    storage.put(BUCKET, "again", b"y")  # the name can be used again
+    assert read(storage, "again") == b"y"

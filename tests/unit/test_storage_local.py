@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from wanxiang.storage.base import NoSuchKey
+from wanxiang.storage.base import InvalidPart, NoSuchKey
 from wanxiang.storage.keys import decode_segment, encode_segment, key_to_names
 from wanxiang.storage.local import LocalStorage
 from wanxiang.storage.registry import open_storage
@@ -170,3 +171,45 @@ def test_deleting_the_last_key_of_a_folder_removes_its_directories(storage: Loca
 @pytest.mark.parametrize("segment", ["", "%", "%2F", "%25", "a%b", "tab\t", "é+?#, ", "%%"])
 def test_every_segment_spelling_decodes_back_to_itself(segment: str) -> None:
     assert decode_segment(encode_segment(segment)) == segment
+
+
+def test_multipart_parts_live_on_disk_and_survive_a_restart(storage: LocalStorage, root: Path) -> None:
+    upload = storage.create_multipart_upload(BUCKET, "clip.mp4", content_type="video/mp4")
+    first = storage.upload_part(BUCKET, "clip.mp4", upload.upload_id, 1, b"a" * (1 << 20))
+    part_files = [p for p in (root / ".uploads" / upload.upload_id).iterdir() if p.name != "upload.json"]
+    assert [p.stat().st_size for p in part_files] == [1 << 20]
+    restarted = LocalStorage(root)  # a new process on the same data dir
+    second = restarted.upload_part(BUCKET, "clip.mp4", upload.upload_id, 2, b"b")
+    restarted.complete_multipart_upload(BUCKET, "clip.mp4", upload.upload_id, [(1, first.etag), (2, second.etag)])
+    with restarted.open(BUCKET, "clip.mp4") as body:
+        assert body.read() == b"a" * (1 << 20) + b"b"
+    assert not (root / ".uploads" / upload.upload_id).exists()
+    assert os.listdir(root / ".tmp") == []
+
+
+def test_a_key_with_backslashes_stays_inside_the_bucket(storage: LocalStorage, root: Path) -> None:
+    storage.put(BUCKET, "..\\..\\escape", b"x")
+    storage.put(BUCKET, "dir\\file", b"y")
+    assert sorted(os.listdir(root / BUCKET)) == ["..\\..\\escape", "dir\\file"]
+    assert not (root.parent / "escape").exists()
+
+
+def test_a_symlink_planted_in_the_uploads_folder_is_never_followed(storage: LocalStorage, root: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.txt").write_bytes(b"keep me")
+    upload = storage.create_multipart_upload(BUCKET, "k")
+    folder = root / ".uploads" / upload.upload_id
+    first = storage.upload_part(BUCKET, "k", upload.upload_id, 1, b"part")
+    # An attacker swaps the part file for a link to a file elsewhere, and plants a linked upload folder.
+    part_file = next(p for p in folder.iterdir() if p.name != "upload.json")
+    part_file.unlink()
+    part_file.symlink_to(outside / "victim.txt")
+    fake_id = "f" * 32
+    (root / ".uploads" / fake_id).symlink_to(outside)
+    assert storage.list_parts(BUCKET, "k", upload.upload_id) == []  # the link is not a part
+    with pytest.raises(InvalidPart):
+        storage.complete_multipart_upload(BUCKET, "k", upload.upload_id, [(1, first.etag)])
+    storage.expire_multipart_uploads(datetime.now(UTC) + timedelta(days=1))
+    assert (outside / "victim.txt").read_bytes() == b"keep me"
+    assert storage.list_multipart_uploads(BUCKET) == []

@@ -65,7 +65,13 @@ def create_app(settings: Settings, router: Router) -> Starlette:
         try:
             api_request = _api_request(request, raw_path, request_id, settings)
             _authenticate(api_request, raw_path, settings)
-            handler, args = router.resolve(request.method, api_request.path)
+            handler, args = router.resolve(
+                request.method,
+                api_request.path,
+                query=api_request.query,
+                headers=api_request.headers,
+                ci_host=api_request.ci_host,
+            )
             api_request.route_args = args
             body = _body_chunks(request, settings.body_timeout_seconds)
             if router.is_object_route(handler) and request.method in ("PUT", "POST"):
@@ -143,6 +149,7 @@ def _api_request(request: Request, raw_path: str, request_id: str, settings: Set
         bucket_id=info.bucket_id,
         region=info.region or settings.region,
         raw_query=request.url.query,
+        ci_host=info.ci,
     )
 
 

@@ -15,6 +15,8 @@ from wanxiang.model.job import QueueFamily
 from wanxiang.model.template import Template
 from wanxiang.model.times import format_time
 from wanxiang.model.tree import Tree
+from wanxiang.services.listing import page_params
+from wanxiang.store.codec import from_us
 from wanxiang.wire.jobs import jobs_detail
 from wanxiang.wire.page import numbered_page_tree
 from wanxiang.wire.queues import queue_tree
@@ -28,10 +30,10 @@ if TYPE_CHECKING:
 JOB_FAMILIES = ("jobs", "pic_jobs", "ai_jobs", "asr_jobs")
 QUEUE_FAMILIES = {f.value: f for f in QueueFamily}
 BUCKET_PATHS = {
-    "mediabucket": ("MediaBucket", "MediaBucketList"),
-    "picbucket": ("PicBucket", "PicBucketList"),
-    "ai_bucket": ("AiBucket", "AiBucketList"),
-    "asrbucket": ("AsrBucket", "AsrBucketList"),
+    "mediabucket": ("MediaBucket", "MediaBucketList", QueueFamily.MEDIA),
+    "picbucket": ("PicBucket", "PicBucketList", QueueFamily.PIC),
+    "ai_bucket": ("AiBucket", "AiBucketList", QueueFamily.AI),
+    "asrbucket": ("AsrBucket", "AsrBucketList", QueueFamily.ASR),
 }
 
 
@@ -45,11 +47,13 @@ def register(router: Router, app: App) -> None:
         router.add("POST", f"/{family}", _submit(app, body, family))
         router.add("GET", f"/{family}", _list_jobs(app, family))
         router.add("GET", f"/{family}/{{ids}}", _get_jobs(app))
-        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(app))
+        router.add("PUT", f"/{family}/{{job_id}}", _cancel_job(app), flags=("cancel",))
 
     for path, family in QUEUE_FAMILIES.items():
         router.add("GET", f"/{path}", _list_queues(app, family))
+        # Tencent's JS/Node docs update a queue with POST, the API docs with PUT: both work.
         router.add("PUT", f"/{path}/{{queue_id}}", _update_queue(app, family, body))
+        router.add("POST", f"/{path}/{{queue_id}}", _update_queue(app, family, body))
 
     router.add("POST", "/template", lambda req: _template_reply(app, req, app.templates.create(req.ctx, body(req))))
     router.add(
@@ -60,10 +64,10 @@ def register(router: Router, app: App) -> None:
     router.add("GET", "/template", _describe_templates(app))
     router.add("DELETE", "/template/{template_id}", _delete_template(app))
 
-    for path, (node, list_node) in BUCKET_PATHS.items():
-        router.add("POST", f"/{path}", _open_bucket(app, node))
-        router.add("DELETE", f"/{path}", _open_bucket(app, node))
-        router.add("GET", f"/{path}", _list_buckets(app, list_node))
+    for path, (node, list_node, service) in BUCKET_PATHS.items():
+        router.add("POST", f"/{path}", _open_bucket(app, node, service))
+        router.add("DELETE", f"/{path}", _close_bucket(app, service))
+        router.add("GET", f"/{path}", _list_buckets(app, list_node, service))
 
 
 def _submit(app: App, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
@@ -151,30 +155,49 @@ def _delete_template(app: App) -> Callable[[ApiRequest], Response]:
     return handler
 
 
-def _open_bucket(app: App, node: str) -> Callable[[ApiRequest], Response]:
+def _open_bucket(app: App, node: str, family: QueueFamily) -> Callable[[ApiRequest], Response]:
     def handler(req: ApiRequest) -> Response:
         ctx = req.ctx
-        app.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, app.jobs.clock())
         app.storage.create_bucket(ctx.bucket_id)
-        now = format_time(app.jobs.clock())
-        name = ctx.bucket_id.rsplit("-", 1)[0]
-        return xml_response(
-            {node: {"BucketId": ctx.bucket_id, "Name": name, "Region": ctx.region, "CreateTime": now}},
-            request_id=req.request_id,
-        )
+        created_us = app.store.queues.open_service(ctx.bucket_id, ctx.region, family, app.jobs.clock())
+        return xml_response({node: _bucket_node(ctx.bucket_id, ctx.region, created_us)}, request_id=req.request_id)
 
     return handler
 
 
-def _list_buckets(app: App, list_node: str) -> Callable[[ApiRequest], Response]:
+def _close_bucket(app: App, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+    """DELETE /picbucket and friends: the service closes and its queues go (CI's close)."""
+
     def handler(req: ApiRequest) -> Response:
-        names = app.storage.list_buckets()
-        tree: Tree = {"TotalCount": str(len(names)), "PageNumber": "1", "PageSize": str(max(len(names), 10))}
-        if names:
-            tree[list_node] = [
-                {"BucketId": n, "Name": n.rsplit("-", 1)[0], "Region": app.settings.region, "CreateTime": "-"}
-                for n in names
-            ]
+        app.store.queues.close_service(req.ctx.bucket_id, family)
+        return xml_response({"BucketName": req.ctx.bucket_id}, request_id=req.request_id)
+
+    return handler
+
+
+def _list_buckets(app: App, list_node: str, family: QueueFamily) -> Callable[[ApiRequest], Response]:
+    def handler(req: ApiRequest) -> Response:
+        p = {k.lower(): v for k, v in req.params.items() if v != ""}
+        number, size = page_params(p)
+
+        def names(key: str) -> list[str]:
+            return [n.strip() for n in p.get(key, "").split(",") if n.strip()]
+
+        found, total = app.store.queues.service_buckets(
+            family,
+            regions=names("regions"),
+            bucket_ids=names("bucketnames"),
+            name_prefix=p.get("bucketname", ""),
+            page_number=number,
+            page_size=size,
+        )
+        tree: Tree = {"TotalCount": str(total), "PageNumber": str(number), "PageSize": str(size)}
+        if found:
+            tree[list_node] = [_bucket_node(bucket_id, region, created_us) for bucket_id, region, created_us in found]
         return xml_response(tree, request_id=req.request_id)
 
     return handler
+
+
+def _bucket_node(bucket_id: str, region: str, created_us: int) -> Tree:
+    return {"BucketId": bucket_id, "Name": bucket_id, "Region": region, "CreateTime": format_time(from_us(created_us))}

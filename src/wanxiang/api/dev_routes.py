@@ -6,6 +6,7 @@ as they are named (listing an unknown bucket creates it)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
@@ -58,17 +59,29 @@ def register(router: Router, app: App) -> None:
     router.add("POST", "/-/jobs/{job_id}/advance", advance)
     paths = {f"/{family}" for family in JOB_FAMILIES}
     router.routes = [
-        (method, regex, _instant(app, handler) if method == "POST" and regex.pattern.strip("^$") in paths else handler)
-        for method, regex, handler in router.routes
+        replace(route, handler=_instant(app, route.handler))
+        if route.method == "POST" and route.regex.pattern.strip("^$") in paths
+        else route
+        for route in router.routes
     ]
     for method in ("GET", "HEAD"):
         if method in router.fallback:
             router.fallback[method] = _auto_bucket(app, router.fallback[method])
+    # Off a .ci. host, a GET of a list path with no query is an object call (api/router.py); in dev
+    # mode /-/test-mode is the test modes on any host.
+    router.fallback["GET"] = _dev_path(router.fallback["GET"], "/-/test-mode", show_modes)
 
 
 def _mode_tree(mode: ModeSetting) -> Tree:
     return {"QueueId": mode.scope, "Mode": mode.mode, "Tag": mode.tag, "Count": str(mode.fail_left),
             "Code": mode.fail_code, "Message": mode.fail_message}
+
+
+def _dev_path(handler: Handler, path: str, dev_handler: Handler) -> Handler:
+    def either(req: ApiRequest) -> Response:
+        return dev_handler(req) if req.path == path else handler(req)
+
+    return either
 
 
 def _auto_bucket(app: App, handler: Handler) -> Handler:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}-[0-9]{4,}$|^[a-z0-9][a-z0-9-]{0,62}$")
 _SERVICE_LABELS = ("ci", "cos", "pic", "ci-internal", "cos-internal")
+_CI_LABELS = ("ci", "ci-internal")
 
 
 @dataclass(frozen=True)
 class HostInfo:
     bucket_id: str | None
     region: str | None
+    ci: bool = False  # a CI host (``….ci.<region>…``): every request on it is a CI call
 
 
 def parse_host(host: str, *, suffixes: tuple[str, ...] = ("myqcloud.com",), default_bucket: str = "") -> HostInfo:
@@ -32,7 +34,7 @@ def parse_host(host: str, *, suffixes: tuple[str, ...] = ("myqcloud.com",), defa
     labels = name.split(".")
     if len(labels) >= 3 and labels[1] in _SERVICE_LABELS:
         bucket, region = labels[0], labels[2]
-        return HostInfo(bucket if _BUCKET.match(bucket) else None, region)
+        return HostInfo(bucket if _BUCKET.match(bucket) else None, region, ci=labels[1] in _CI_LABELS)
     for suffix in suffixes:
         if name.endswith("." + suffix) and len(labels) >= 2:
             return HostInfo(labels[0] if _BUCKET.match(labels[0]) else None, None)

@@ -1,8 +1,10 @@
-"""The COS object API, enough for the SDK: buckets, objects (Range, ETag, metadata), listings.
+"""The COS object API, enough for the SDK: buckets, objects (Range, ETag, headers, conditions),
+listings, copies, batch deletes and multipart uploads (``object_multipart``).
 
 What rides on objects is called out by name where it applies: bucket styles and ``/key!style``
 downloads, processing on download, an upload as one sequence (Pic-Operations parsed, original
-stored, processed from the bytes in hand, workflows triggered), and ``POST ?image_process``.
+stored, processed from the bytes in hand, workflows triggered) for a PUT and for a completed
+multipart upload alike, and ``POST ?image_process``.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from email.utils import format_datetime
 from typing import IO, TYPE_CHECKING
 
 from starlette.responses import Response
 
 from wanxiang.api.digest import check_content_md5
+from wanxiang.api.object_copy import copy_object, delete_objects
+from wanxiang.api.object_headers import apply_overrides, not_modified, object_headers, upload_attributes
+from wanxiang.api.object_multipart import MultipartApi, complete_result, storage_errors
 from wanxiang.api.pic_routes import PIC_OPERATIONS, PicRoutes
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.router import Router
@@ -23,9 +27,9 @@ from wanxiang.api.streaming import ObjectStreamResponse
 from wanxiang.api.style_routes import StyleRoutes
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
-from wanxiang.services.pic_processing import MAX_SOURCE_BYTES, check_source_size
+from wanxiang.services.pic_processing import MAX_SOURCE_BYTES, PicOperations, check_source_size
 from wanxiang.services.workflows import UploadEvent
-from wanxiang.storage.base import USER_META_PREFIX, InvalidBucketName, InvalidObjectKey, ObjectMeta
+from wanxiang.storage.base import BucketNotEmpty, InvalidBucketName, InvalidObjectKey, ObjectMeta
 from wanxiang.wire.xml import render
 
 if TYPE_CHECKING:
@@ -61,25 +65,13 @@ def _storage_errors(fn: Callable[[], Response]) -> Response:
         raise CIError(400, "InvalidBucketName", str(exc)) from exc
 
 
-def object_headers(meta: ObjectMeta) -> dict[str, str]:
-    headers = {
-        "ETag": meta.etag,
-        "Last-Modified": format_datetime(meta.last_modified, usegmt=True),
-        "Content-Type": meta.content_type,
-        "Accept-Ranges": "bytes",
-        "x-cos-storage-class": "STANDARD",
-    }
-    for name, value in meta.meta.items():
-        headers[USER_META_PREFIX + name] = value
-    return headers
-
-
 class _ObjectRoutes:
     def __init__(self, app: App) -> None:
         self.app = app
         self.storage = app.storage
         self.pic = PicRoutes(app)
         self.styles = StyleRoutes(app)
+        self.multipart = MultipartApi(app.storage, expiry_seconds=app.settings.multipart_expiry_seconds)
 
     # -- bucket level ----------------------------------------------------------------------------
 
@@ -131,7 +123,11 @@ class _ObjectRoutes:
         if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
+            if req.has_flag("uploads"):
+                return _storage_errors(lambda: self.multipart.list_uploads(req))
             return _storage_errors(lambda: self._list(req))
+        if "uploadId" in req.params:
+            return _storage_errors(lambda: self.multipart.list_parts(req, _key(req)))
         return _storage_errors(lambda: self._get(req, head=False))
 
     def head(self, req: ApiRequest) -> Response:
@@ -153,6 +149,10 @@ class _ObjectRoutes:
         if not head and (processed := self.pic.download(req, meta)) is not None:
             return processed
         headers = object_headers(meta)
+        if not_modified(req, meta):
+            kept = {k: v for k, v in headers.items() if k in ("ETag", "Last-Modified")}
+            return Response(b"", status_code=304, headers=kept)
+        apply_overrides(req.params, headers)
         start, end = 0, meta.size - 1
         status = 200
         range_header = req.header("range")
@@ -185,22 +185,27 @@ class _ObjectRoutes:
     def _put(self, req: ApiRequest) -> Response:
         body = req.body_file
         assert body is not None
+        if "uploadId" in req.params or "partNumber" in req.params:
+            return self.multipart.upload_part(req, _key(req))
         if req.header("x-cos-copy-source"):
-            raise CIError(501, "NotImplemented", "PUT Object - Copy is not implemented by wanxiang.")
+            meta, copied = copy_object(self.storage, req, _key(req))
+            self._trigger_workflows(req, meta)
+            return copied
         check_content_md5(body, req.header("content-md5"))
         ctx, key = req.ctx, _key(req)
         # 1. A Pic-Operations header is parsed whole first: a bad one refuses the upload, nothing stored.
-        pic_header = req.header(PIC_OPERATIONS)
-        operations = self.app.pic.parse_operations(ctx, key, pic_header) if pic_header else None
+        operations = self._pic_operations(req, key)
         # 2. The original is stored; an image to process is read once and stored from those bytes.
         size = _size(body)
         data = body.read() if operations is not None and size <= MAX_SOURCE_BYTES else None
+        content_type, user_meta, standard = upload_attributes(req)
         meta = self.storage.put(
             ctx.bucket_id,
             key,
             data if data is not None else body,  # type: ignore[arg-type]
-            content_type=req.header("content-type") or "application/octet-stream",
-            meta={k: v for k, v in req.headers.items() if k.startswith(USER_META_PREFIX)},
+            content_type=content_type,
+            meta=user_meta,
+            headers=standard,
         )
         # 3. The rules run on the bytes in hand; their failure is the upload's answer (the original stays).
         headers = {"ETag": meta.etag}
@@ -213,6 +218,29 @@ class _ObjectRoutes:
         # 4. Workflows whose trigger matches start a run.
         self._trigger_workflows(req, meta)
         return answer
+
+    def _pic_operations(self, req: ApiRequest, key: str, header: str | None = None) -> PicOperations | None:
+        header = req.header(PIC_OPERATIONS) if header is None else header
+        return self.app.pic.parse_operations(req.ctx, key, header) if header else None
+
+    # -- multipart: the same sequence, with Pic-Operations given on initiate ---------------------
+
+    def _initiate(self, req: ApiRequest) -> Response:
+        self._pic_operations(req, _key(req))  # a bad one refuses the upload before any part is sent
+        return self.multipart.initiate(req, _key(req))
+
+    def _complete(self, req: ApiRequest) -> Response:
+        ctx, key = req.ctx, _key(req)
+        with storage_errors():
+            meta, upload = self.multipart.complete(req, key)
+        processed: Tree | None = None
+        operations = self._pic_operations(req, key, upload.options.get(PIC_OPERATIONS, ""))
+        if operations is not None:
+            check_source_size(meta.size)
+            with self.storage.open(ctx.bucket_id, key) as stored:
+                processed = self.app.pic.apply(ctx, key, stored.read(), operations)
+        self._trigger_workflows(req, meta)
+        return complete_result(req, meta, processed)
 
     def _trigger_workflows(self, req: ApiRequest, meta: ObjectMeta) -> None:
         try:
@@ -227,14 +255,34 @@ class _ObjectRoutes:
         if (answer := self._style_request(req)) is not None:
             return answer
         if req.path == "/":
-            raise CIError(405, "MethodNotAllowed", "Deleting buckets is not supported.")
+            return _storage_errors(lambda: self._delete_bucket(req))
+        if "uploadId" in req.params:
+            return _storage_errors(lambda: self.multipart.abort(req, _key(req)))
         return _storage_errors(lambda: self._delete(req))
 
     def _delete(self, req: ApiRequest) -> Response:
         self.storage.delete(req.ctx.bucket_id, _key(req))
         return Response(b"", status_code=204)
 
+    def _delete_bucket(self, req: ApiRequest) -> Response:
+        bucket = req.ctx.bucket_id
+        try:
+            deleted = self.storage.delete_bucket(bucket)
+        except BucketNotEmpty:
+            raise CIError(409, "BucketNotEmpty", f"The bucket {bucket} is not empty.") from None
+        if not deleted:
+            raise CIError(404, "NoSuchBucket", f"The bucket {bucket} does not exist.")
+        return Response(b"", status_code=204)
+
     def post(self, req: ApiRequest) -> Response:
+        if req.path == "/" and req.has_flag("delete"):
+            assert req.body_file is not None
+            check_content_md5(req.body_file, req.header("content-md5"))
+            return _storage_errors(lambda: delete_objects(self.storage, req))
+        if req.path != "/" and req.has_flag("uploads"):
+            return _storage_errors(lambda: self._initiate(req))
+        if req.path != "/" and "uploadId" in req.params:
+            return _storage_errors(lambda: self._complete(req))
         if req.has_flag("image_process"):
             return self.pic.image_process(req)
         raise CIError(405, "MethodNotAllowed", f"POST is not supported on {req.path} with these parameters.")
@@ -261,4 +309,3 @@ def _parse_range(value: str, size: int) -> tuple[int, int]:
     if start >= size or start > end:
         raise CIError(416, "InvalidRange", f"The Range {value!r} is not satisfiable for an object of {size} bytes.")
     return start, end
-

@@ -23,6 +23,7 @@ class ApiRequest:
     body_file: IO[bytes] | None = None  # object uploads are spooled, not held in memory
     route_args: dict[str, str] = field(default_factory=dict)
     raw_query: str = ""
+    ci_host: bool = False  # sent to a ``.ci.`` host: routed as CI whatever its shape
 
     @property
     def params(self) -> dict[str, str]:

@@ -53,7 +53,7 @@ def jobs_get(client: Client, args: argparse.Namespace) -> int:
 
 
 def jobs_cancel(client: Client, args: argparse.Namespace) -> int:
-    client.request("PUT", f"/jobs/{args.job_id}", params={"cancel": ""})
+    client.request("PUT", f"/jobs/{args.job_id}", params={"cancel": ""}, ci=True)
     jobs, _ = _get_jobs(client, [args.job_id])
     emit(jobs[0] if jobs else {"JobId": args.job_id}, as_json=args.json)
     return OK
@@ -162,7 +162,7 @@ def batch_get(client: Client, args: argparse.Namespace) -> int:
 
 
 def batch_cancel(client: Client, args: argparse.Namespace) -> int:
-    client.request("PUT", f"/inventorytriggerjob/{args.job_id}", params={"cancel": ""})
+    client.request("PUT", f"/inventorytriggerjob/{args.job_id}", params={"cancel": ""}, ci=True)
     return batch_get(client, args)
 
 
@@ -185,7 +185,7 @@ def workflows_trigger(client: Client, args: argparse.Namespace) -> int:
 
 def objects_ls(client: Client, args: argparse.Namespace) -> int:
     params = {"prefix": args.prefix, "delimiter": args.delimiter, "max-keys": args.max_keys}
-    tree = client.xml("GET", "/", params={k: v for k, v in params.items() if v})
+    tree = client.xml("GET", "/", params={k: v for k, v in params.items() if v}, ci=False)
     rows = as_list(tree.get("Contents"))
     prefixes = [p.get("Prefix", "") for p in as_list(tree.get("CommonPrefixes")) if isinstance(p, dict)]
     data = {"Contents": rows, "CommonPrefixes": prefixes, "IsTruncated": tree.get("IsTruncated", "false")}

@@ -75,9 +75,10 @@ class Client:
     profile: Profile
     timeout: float = 60.0
 
-    def _host(self, bucket: str) -> str:
+    def _host(self, bucket: str, *, ci: bool = False) -> str:
+        """The bucket's CI host for CI calls (always routed as CI), its COS host for objects."""
         if bucket:
-            return f"{bucket}.cos.{self.profile.region}.myqcloud.com"
+            return f"{bucket}.{'ci' if ci else 'cos'}.{self.profile.region}.myqcloud.com"
         return urlsplit(self.profile.endpoint).netloc
 
     def request(
@@ -89,11 +90,12 @@ class Client:
         body: bytes = b"",
         headers: Mapping[str, str] | None = None,
         bucket: str | None = None,
+        ci: bool = False,
     ) -> httpx.Response:
-        """Send one signed request; ``path`` is the wire path (already percent-encoded)."""
+        """Send one signed request; ``path`` is the wire path (already percent-encoded); ``ci``: a CI call."""
         bucket = self.profile.bucket if bucket is None else bucket
         query = [(k, v) for k, v in (params or {}).items()]
-        all_headers = {"host": self._host(bucket), **{k.lower(): v for k, v in (headers or {}).items()}}
+        all_headers = {"host": self._host(bucket, ci=ci), **{k.lower(): v for k, v in (headers or {}).items()}}
         if body:
             all_headers["content-length"] = str(len(body))
         now = int(time.time())
@@ -121,11 +123,12 @@ class Client:
         params: Mapping[str, str] | None = None,
         request: Tree | None = None,
         bucket: str | None = None,
+        ci: bool = True,
     ) -> Tree:
-        """A CI call: an optional ``<Request>`` body, a ``<Response>`` tree back (empty if no body)."""
+        """A CI call (``ci=False``: a COS call): an optional ``<Request>`` body, the response's tree back."""
         body = render("Request", request) if request is not None else b""
         headers = {"content-type": "application/xml"} if request is not None else {}
-        response = self.request(method, path, params=params, body=body, headers=headers, bucket=bucket)
+        response = self.request(method, path, params=params, body=body, headers=headers, bucket=bucket, ci=ci)
         return parse_tree(response.content)
 
     def presign(self, method: str, path: str, *, bucket: str | None = None, seconds: int = SIGN_SECONDS) -> str:

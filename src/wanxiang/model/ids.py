@@ -15,7 +15,7 @@ EXECUTION_PREFIX = "i"
 QUEUE_PREFIX = "p"
 TEMPLATE_PREFIX = "t1"
 
-_ID = re.compile(r"^[a-z][a-z0-9]{1,3}[0-9a-f]{32}$")
+_ID = re.compile(r"^[a-z][a-z0-9]{0,3}[0-9a-f]{32}$")
 
 
 def new_id(prefix: str) -> str:

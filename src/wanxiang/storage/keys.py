@@ -9,7 +9,7 @@ Escaped in a segment: ``%`` and control characters (``%XX``). An empty segment (
 is spelled ``%``, which escaping never produces otherwise.
 
 Refused keys (``InvalidObjectKey``): empty, longer than 850 UTF-8 bytes (the COS limit), starting with
-``/``, containing NUL or ``\\``, a ``.`` or ``..`` segment, a segment whose file name would exceed 240 bytes,
+``/``, containing NUL, a ``.`` or ``..`` segment, a segment whose file name would exceed 240 bytes,
 or text that is not encodable as UTF-8.
 """
 
@@ -46,8 +46,8 @@ def validate_key(key: str) -> str:
         raise InvalidObjectKey(f"the object key is {size} bytes long; the limit is {MAX_KEY_BYTES}")
     if key.startswith("/"):
         raise InvalidObjectKey(f"the object key must not start with '/': {key!r}")
-    if "\x00" in key or "\\" in key:
-        raise InvalidObjectKey(f"the object key must not contain NUL or '\\': {key!r}")
+    if "\x00" in key:
+        raise InvalidObjectKey(f"the object key must not contain NUL: {key!r}")
     for segment in key.split("/"):
         if segment in (".", ".."):
             raise InvalidObjectKey(f"the object key must not contain a '{segment}' segment: {key!r}")

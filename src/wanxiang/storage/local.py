@@ -5,6 +5,7 @@ Layout under ``root``::
     <bucket>/<dir>%2F/.../<file>        object bytes (names from ``keys.key_to_names``)
     .meta/<bucket>/<dir>%2F/.../<file>.json   content type, ETag, size, time, user metadata
     .tmp/                               uploads in progress (renamed into place when whole)
+    .uploads/                           multipart uploads (see ``local_multipart``)
 
 Commits hold an exclusive ``flock`` on ``root`` itself, metadata reads a shared one (no lock file).
 Bucket names never start with ``.``, so the bookkeeping names cannot collide with a bucket, and no
@@ -32,14 +33,17 @@ from typing import Any, BinaryIO
 from wanxiang.storage import safe_fs
 from wanxiang.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    BucketNotEmpty,
     ListResult,
     NoSuchKey,
     ObjectMeta,
+    normalize_headers,
     normalize_user_meta,
     quoted_etag,
 )
 from wanxiang.storage.keys import key_to_names, validate_bucket, validate_key
 from wanxiang.storage.listing import paginate
+from wanxiang.storage.local_multipart import UPLOADS_DIR, LocalMultipart
 from wanxiang.storage.local_walk import LocalWalk
 from wanxiang.storage.safe_fs import UnsafePath
 
@@ -49,12 +53,12 @@ TMP_DIR = ".tmp"
 META_SUFFIX = ".json"
 
 
-class LocalStorage:
+class LocalStorage(LocalMultipart):
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
         self.root_fd = safe_fs.open_root(self.root)
         weakref.finalize(self, os.close, self.root_fd)
-        for folder in (META_DIR, TMP_DIR):
+        for folder in (META_DIR, TMP_DIR, UPLOADS_DIR):
             os.close(safe_fs.open_dir(self.root_fd, folder, create=True))
 
     def __repr__(self) -> str:
@@ -86,6 +90,20 @@ class LocalStorage:
         ]
         return sorted(name for name in names if _is_bucket(name))
 
+    def delete_bucket(self, bucket: str) -> bool:
+        validate_bucket(bucket)
+        if not self.bucket_exists(bucket):
+            return False
+        with safe_fs.locked(self.root_fd, exclusive=True):
+            if self.list(bucket, max_keys=1).objects:
+                raise BucketNotEmpty(bucket)
+            self.abort_bucket_uploads(bucket)
+            for parent in ([META_DIR], []):
+                with contextlib.suppress(FileNotFoundError), safe_fs.dir_chain(self.root_fd, parent) as fds:
+                    os.rmdir(bucket, dir_fd=fds[-1])
+                    os.fsync(fds[-1])
+        return True
+
     # --- objects ------------------------------------------------------------------------------
 
     def put(
@@ -96,33 +114,89 @@ class LocalStorage:
         *,
         content_type: str = DEFAULT_CONTENT_TYPE,
         meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> ObjectMeta:
         validate_bucket(bucket)
-        dirs, name = key_to_names(validate_key(key))
-        user_meta = normalize_user_meta(meta)
-        self.create_bucket(bucket)
-        with safe_fs.dir_chain(self.root_fd, [TMP_DIR]) as tmp_fds:
-            tmp_fd = tmp_fds[-1]
-            data_tmp, meta_tmp = self._tmp_name(), self._tmp_name()
+        validate_key(key)
+        attributes = (content_type, normalize_user_meta(meta), normalize_headers(headers))
+        data_tmp, size, md5 = self.write_tmp(data)
+        try:
+            return self.commit_object(bucket, key, data_tmp, size, quoted_etag(md5), attributes)
+        finally:
+            self.discard_tmp(data_tmp)
+
+    def copy(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        replace: tuple[str, Mapping[str, str], Mapping[str, str]] | None = None,
+    ) -> ObjectMeta:
+        source = self.head(source_bucket, source_key)
+        if source is None:
+            raise NoSuchKey(f"{source_bucket}/{source_key}")
+        content_type, meta, headers = replace or (source.content_type, source.meta, source.headers)
+        with self.open(source_bucket, source_key) as body:
+            return self.put(bucket, key, body, content_type=content_type, meta=meta, headers=headers)
+
+    # --- temp files and commits (also used by ``local_multipart``) ---------------------------
+
+    @contextlib.contextmanager
+    def tmp_dir(self) -> Iterator[int]:
+        with safe_fs.dir_chain(self.root_fd, [TMP_DIR]) as fds:
+            yield fds[-1]
+
+    def write_tmp(self, data: bytes | BinaryIO | Path) -> tuple[str, int, str]:
+        """A new durable temp file holding ``data``: (its name, size, md5 hex)."""
+        name = self.tmp_name()
+        with self.tmp_dir() as tmp_fd:
             try:
-                size, md5 = _write_new(tmp_fd, data_tmp, data)
-                result = ObjectMeta(
-                    bucket=bucket,
-                    key=key,
-                    size=size,
-                    etag=quoted_etag(md5),
-                    content_type=content_type or DEFAULT_CONTENT_TYPE,
-                    last_modified=datetime.now(UTC),
-                    meta=user_meta,
-                )
+                size, md5 = _write_new(tmp_fd, name, data)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    safe_fs.unlink(tmp_fd, name)
+                raise
+        return name, size, md5
+
+    def discard_tmp(self, name: str) -> None:
+        with contextlib.suppress(OSError), self.tmp_dir() as tmp_fd:
+            safe_fs.unlink(tmp_fd, name)
+
+    def commit_object(
+        self,
+        bucket: str,
+        key: str,
+        data_tmp: str,
+        size: int,
+        etag: str,
+        attributes: tuple[str, Mapping[str, str], Mapping[str, str]],
+    ) -> ObjectMeta:
+        """Move the finished temp file ``data_tmp`` into place as ``key``, with its metadata sidecar."""
+        dirs, name = key_to_names(key)
+        content_type, meta, headers = attributes
+        self.create_bucket(bucket)
+        result = ObjectMeta(
+            bucket=bucket,
+            key=key,
+            size=size,
+            etag=etag,
+            content_type=content_type or DEFAULT_CONTENT_TYPE,
+            last_modified=datetime.now(UTC),
+            meta=dict(meta),
+            headers=dict(headers),
+        )
+        with self.tmp_dir() as tmp_fd:
+            meta_tmp = self.tmp_name()
+            try:
                 _write_new(tmp_fd, meta_tmp, _meta_json(result))
                 with safe_fs.locked(self.root_fd, exclusive=True):
                     self._commit(tmp_fd, data_tmp, [bucket, *dirs], name)
                     self._commit(tmp_fd, meta_tmp, [META_DIR, bucket, *dirs], name + META_SUFFIX)
             finally:
-                for leftover in (data_tmp, meta_tmp):
-                    with contextlib.suppress(OSError):
-                        safe_fs.unlink(tmp_fd, leftover)
+                with contextlib.suppress(OSError):
+                    safe_fs.unlink(tmp_fd, meta_tmp)
         return result
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
@@ -191,7 +265,7 @@ class LocalStorage:
 
     # --- file plumbing ------------------------------------------------------------------------
 
-    def _tmp_name(self) -> str:
+    def tmp_name(self) -> str:
         return uuid.uuid4().hex
 
     def _commit(self, tmp_fd: int, tmp_name: str, dirs: Sequence[str], name: str) -> None:
@@ -259,6 +333,7 @@ def _meta_json(meta: ObjectMeta) -> bytes:
         "content_type": meta.content_type,
         "last_modified": meta.last_modified.isoformat(),
         "meta": meta.meta,
+        "headers": meta.headers,
     }
     return json.dumps(record, ensure_ascii=False).encode("utf-8")
 
@@ -272,6 +347,7 @@ def _meta_from_json(bucket: str, key: str, record: dict[str, Any]) -> ObjectMeta
         content_type=str(record["content_type"]),
         last_modified=datetime.fromisoformat(record["last_modified"]),
         meta={str(k): str(v) for k, v in record.get("meta", {}).items()},
+        headers={str(k): str(v) for k, v in record.get("headers", {}).items()},
     )
 
 

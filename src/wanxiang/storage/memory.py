@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import builtins
 import hashlib
 import io
 import threading
-from collections.abc import Iterator, Mapping
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +17,17 @@ from typing import BinaryIO
 
 from wanxiang.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    BucketNotEmpty,
     ListResult,
+    MultipartUpload,
     NoSuchKey,
+    NoSuchUpload,
     ObjectMeta,
+    Part,
+    check_completion,
+    check_part_number,
+    multipart_etag,
+    normalize_headers,
     normalize_user_meta,
     quoted_etag,
 )
@@ -35,6 +46,7 @@ class _Bucket:
 class MemoryStorage:
     def __init__(self) -> None:
         self._buckets: dict[str, _Bucket] = {}
+        self._uploads: dict[str, tuple[MultipartUpload, dict[int, tuple[bytes, Part]]]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -51,6 +63,19 @@ class MemoryStorage:
     def bucket_exists(self, bucket: str) -> bool:
         return validate_bucket(bucket) in self._buckets
 
+    def delete_bucket(self, bucket: str) -> bool:
+        validate_bucket(bucket)
+        with self._lock:
+            store = self._buckets.get(bucket)
+            if store is None:
+                return False
+            if store.keys:
+                raise BucketNotEmpty(bucket)
+            del self._buckets[bucket]
+            for upload_id in [i for i, (u, _) in self._uploads.items() if u.bucket == bucket]:
+                del self._uploads[upload_id]
+        return True
+
     def list_buckets(self) -> list[str]:
         with self._lock:
             return sorted(self._buckets)
@@ -63,6 +88,8 @@ class MemoryStorage:
         *,
         content_type: str = DEFAULT_CONTENT_TYPE,
         meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        etag: str = "",
     ) -> ObjectMeta:
         validate_bucket(bucket)
         validate_key(key)
@@ -71,10 +98,11 @@ class MemoryStorage:
             bucket=bucket,
             key=key,
             size=len(body),
-            etag=quoted_etag(hashlib.md5(body, usedforsecurity=False).hexdigest()),
+            etag=etag or quoted_etag(hashlib.md5(body, usedforsecurity=False).hexdigest()),
             content_type=content_type or DEFAULT_CONTENT_TYPE,
             last_modified=datetime.now(UTC),
             meta=normalize_user_meta(meta),
+            headers=normalize_headers(headers),
         )
         self.create_bucket(bucket)
         with self._lock:
@@ -83,6 +111,22 @@ class MemoryStorage:
                 bisect.insort(store.keys, key)
             store.objects[key] = (body, result)
         return result
+
+    def copy(
+        self,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        replace: tuple[str, Mapping[str, str], Mapping[str, str]] | None = None,
+    ) -> ObjectMeta:
+        found = self._get(source_bucket, source_key)
+        if found is None:
+            raise NoSuchKey(f"{source_bucket}/{source_key}")
+        body, source = found
+        content_type, meta, headers = replace or (source.content_type, source.meta, source.headers)
+        return self.put(bucket, key, body, content_type=content_type, meta=meta, headers=headers)
 
     def head(self, bucket: str, key: str) -> ObjectMeta | None:
         found = self._get(bucket, key)
@@ -129,6 +173,92 @@ class MemoryStorage:
         with self._lock:
             store = self._buckets.get(bucket)
             return None if store is None else store.objects.get(key)
+
+
+    # --- multipart uploads ----------------------------------------------------------------------
+
+    def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str = DEFAULT_CONTENT_TYPE,
+        meta: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        options: Mapping[str, str] | None = None,
+    ) -> MultipartUpload:
+        validate_bucket(bucket)
+        validate_key(key)
+        upload = MultipartUpload(
+            bucket=bucket,
+            key=key,
+            upload_id=f"{time.time_ns():016x}{uuid.uuid4().hex}",
+            initiated=datetime.now(UTC),
+            content_type=content_type or DEFAULT_CONTENT_TYPE,
+            meta=normalize_user_meta(meta),
+            headers=normalize_headers(headers),
+            options=dict(options or {}),
+        )
+        with self._lock:
+            self._uploads[upload.upload_id] = (upload, {})
+        return upload
+
+    def get_multipart_upload(self, bucket: str, key: str, upload_id: str) -> MultipartUpload:
+        return self._upload(bucket, key, upload_id)[0]
+
+    def upload_part(
+        self, bucket: str, key: str, upload_id: str, part_number: int, data: bytes | BinaryIO | Path
+    ) -> Part:
+        check_part_number(part_number)
+        body = _read_all(data)
+        part = Part(
+            part_number, quoted_etag(hashlib.md5(body, usedforsecurity=False).hexdigest()), len(body), datetime.now(UTC)
+        )
+        with self._lock:
+            self._upload(bucket, key, upload_id)[1][part_number] = (body, part)
+        return part
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> builtins.list[Part]:
+        with self._lock:
+            parts = self._upload(bucket, key, upload_id)[1]
+            return [parts[n][1] for n in sorted(parts)]
+
+    def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> ObjectMeta:
+        with self._lock:
+            upload, stored = self._upload(bucket, key, upload_id)
+            chosen = check_completion(parts, {n: part for n, (_, part) in stored.items()})
+            body = b"".join(stored[p.number][0] for p in chosen)
+            del self._uploads[upload_id]
+        etag = multipart_etag([p.etag.strip('"') for p in chosen])
+        return self.put(
+            bucket, key, body, content_type=upload.content_type, meta=upload.meta, headers=upload.headers, etag=etag
+        )
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        with self._lock:
+            self._upload(bucket, key, upload_id)
+            del self._uploads[upload_id]
+
+    def list_multipart_uploads(self, bucket: str, *, prefix: str = "") -> builtins.list[MultipartUpload]:
+        validate_bucket(bucket)
+        with self._lock:
+            found = [u for u, _ in self._uploads.values() if u.bucket == bucket and u.key.startswith(prefix)]
+        return sorted(found, key=lambda u: (u.key, u.initiated, u.upload_id))
+
+    def expire_multipart_uploads(self, older_than: datetime) -> int:
+        with self._lock:
+            stale = [i for i, (u, _) in self._uploads.items() if u.initiated < older_than]
+            for upload_id in stale:
+                del self._uploads[upload_id]
+        return len(stale)
+
+    def _upload(self, bucket: str, key: str, upload_id: str) -> tuple[MultipartUpload, dict[int, tuple[bytes, Part]]]:
+        found = self._uploads.get(upload_id)
+        if found is None or found[0].bucket != bucket or found[0].key != key:
+            raise NoSuchUpload(upload_id)
+        return found
 
 
 class _MemoryWalk:

@@ -38,7 +38,9 @@ def keyset_page(
     if w.start_creation:
         where.append(c.create_us >= to_us(w.start_creation))
     if w.end_creation:
-        where.append(c.create_us <= to_us(w.end_creation))
+        end_us = to_us(w.end_creation)
+        # CI times have whole seconds: endCreationTime=T takes in every job created during T.
+        where.append(c.create_us < end_us + 1_000_000 if w.end_creation.microsecond == 0 else c.create_us <= end_us)
     if w.next_token:
         after = decode_token(w.next_token)
         where.append(c.seq > after if w.ascending else c.seq < after)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import FAMILY_CATEGORY, QueueFamily
@@ -52,29 +52,56 @@ class QueueStore:
                 if conn.execute(select(b.c.bucket_id).where(b.c.bucket_id == bucket_id)).first():
                     return
                 conn.execute(insert(b).values(bucket_id=bucket_id, region=region, create_us=now_us))
-                conn.execute(
-                    insert(q),
-                    [
-                        {
-                            "queue_id": default_queue_id(bucket_id, family),
-                            "bucket_id": bucket_id,
-                            "family": family.value,
-                            "name": f"{family.value}-default",
-                            "state": QueueState.ACTIVE.value,
-                            "category": FAMILY_CATEGORY[family],
-                            "notify_config": "{}",
-                            "max_size": 10000,
-                            "max_concurrent": 10,
-                            "create_us": now_us,
-                            "update_us": now_us,
-                        }
-                        for family in QueueFamily
-                    ],
-                )
+                conn.execute(insert(q), [_default_queue(bucket_id, family, now_us) for family in QueueFamily])
         except IntegrityError:
             # Another process registered the bucket between our check and insert: same outcome.
             pass
         self._known.add(bucket_id)
+
+    # --- the CI services a bucket has open (POST/DELETE/GET /picbucket, /mediabucket, …) ---------
+    # A service is open while the bucket has a queue of its family: closing deletes those queues
+    # (as CI does), opening again brings the default one back.
+
+    def open_service(self, bucket_id: str, region: str, family: QueueFamily, now: datetime) -> int:
+        """Open the service; returns the bucket's registration time (µs)."""
+        self.ensure_bucket(bucket_id, region, now)
+        with write(self.engine) as conn:
+            has = conn.execute(select(q.c.queue_id).where(q.c.bucket_id == bucket_id, q.c.family == family.value)).first()
+            if has is None:
+                conn.execute(insert(q).values(**_default_queue(bucket_id, family, to_us(now))))
+            return int(conn.execute(select(b.c.create_us).where(b.c.bucket_id == bucket_id)).scalar_one())
+
+    def close_service(self, bucket_id: str, family: QueueFamily) -> bool:
+        with write(self.engine) as conn:
+            done = conn.execute(delete(q).where(q.c.bucket_id == bucket_id, q.c.family == family.value))
+        return bool(done.rowcount)
+
+    def service_buckets(
+        self,
+        family: QueueFamily,
+        *,
+        regions: Sequence[str] = (),
+        bucket_ids: Sequence[str] = (),
+        name_prefix: str = "",
+        page_number: int = 1,
+        page_size: int = 10,
+    ) -> tuple[list[tuple[str, str, int]], int]:
+        """(bucket id, region, registration µs) of buckets with the service open, and their count."""
+        opened = select(q.c.bucket_id).where(q.c.family == family.value)
+        conds: list[ColumnElement[bool]] = [b.c.bucket_id.in_(opened)]
+        if regions:
+            conds.append(b.c.region.in_(list(regions)))
+        if bucket_ids:
+            conds.append(b.c.bucket_id.in_(list(bucket_ids)))
+        if name_prefix:
+            conds.append(b.c.bucket_id.startswith(name_prefix, autoescape=True))
+        with read(self.engine) as conn:
+            total = conn.execute(select(func.count()).select_from(b).where(*conds)).scalar_one()
+            rows = conn.execute(
+                select(b.c.bucket_id, b.c.region, b.c.create_us).where(*conds).order_by(b.c.create_us, b.c.bucket_id)
+                .offset((page_number - 1) * page_size).limit(page_size)
+            ).all()
+        return [(r.bucket_id, r.region, int(r.create_us)) for r in rows], int(total)
 
     def get(self, queue_id: str) -> Queue | None:
         with read(self.engine) as conn:
@@ -122,3 +149,19 @@ class QueueStore:
             for hook in self.wake_hooks:
                 hook()
         return self.get(queue_id)
+
+
+def _default_queue(bucket_id: str, family: QueueFamily, now_us: int) -> dict[str, object]:
+    return {
+        "queue_id": default_queue_id(bucket_id, family),
+        "bucket_id": bucket_id,
+        "family": family.value,
+        "name": f"{family.value}-default",
+        "state": QueueState.ACTIVE.value,
+        "category": FAMILY_CATEGORY[family],
+        "notify_config": "{}",
+        "max_size": 10000,
+        "max_concurrent": 10,
+        "create_us": now_us,
+        "update_us": now_us,
+    }

@@ -27,7 +27,7 @@ def jobs_detail(job: Job) -> Tree:
     }
     if job.progress is not None and job.state in (JobState.RUNNING, JobState.SUCCESS):
         detail["Progress"] = str(job.progress)
-    detail["Input"] = {"BucketId": job.bucket_id, "Object": job.input_object, "Region": job.region}
+    detail["Input"] = {"BucketId": job.bucket_id, "Bucket": job.bucket_id, "Object": job.input_object, "Region": job.region}
     for key, value in job.input.items():
         if key not in detail["Input"]:
             detail["Input"][key] = value

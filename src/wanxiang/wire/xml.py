@@ -45,11 +45,17 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+# Values CI passes through untouched: their leading and trailing spaces are the user's.
+KEEP_SPACES = frozenset({"UserData"})
+
+
 def _to_tree(element: Element, depth: int) -> Tree | str:
     if depth > MAX_DEPTH:
         raise malformed_xml(f"The XML nests deeper than {MAX_DEPTH} levels.")
     children = list(element)
     if not children:
+        if _local(element.tag) in KEEP_SPACES:
+            return element.text or ""
         return (element.text or "").strip()
     tree: Tree = {}
     for node in children:
