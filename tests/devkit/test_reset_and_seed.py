@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +116,16 @@ def test_seed_command_uploads_the_tree_to_a_running_server(
     tmp_path: Path, wanxiang_server: RunningServer, cos_client: Any, capsys: Any
 ) -> None:
     files = seed_tree(tmp_path / "seed")
-    argv = ["seed", str(tmp_path / "seed"), "--endpoint", wanxiang_server.url]
+    argv = ["seed", str(tmp_path / "seed"), "--endpoint", wanxiang_server.url, "--json"]
     assert main(argv) == 0
-    assert "photos-1250000000" in capsys.readouterr().out
-    assert {k: v[0] for k, v in read_all(cos_client, files).items()} == files
+    first = json.loads(capsys.readouterr().out)["Objects"]
+    assert sorted((o["Bucket"], o["Key"]) for o in first) == sorted(files)
+    before = read_all(cos_client, files)
+    assert {k: v[0] for k, v in before.items()} == files
+
+    assert main(argv) == 0  # again: nothing rewritten
+    assert {o["State"] for o in json.loads(capsys.readouterr().out)["Objects"]} == {"unchanged"}
+    assert read_all(cos_client, files) == before
 
 
 def test_a_strict_server_refuses_the_dev_credentials_and_has_no_dev_endpoints(server: RunningServer, bucket: str) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
 from wanxiang.cli_client.exits import OK, USAGE
-from wanxiang.cli_client.http import Client, quote_key
+from wanxiang.cli_client.http import ApiError, Client, quote_key
 from wanxiang.cli_client.output import as_list, emit
 from wanxiang.model.tree import Tree
 
@@ -30,11 +31,26 @@ def seed(client: Client, args: argparse.Namespace) -> int:
 
     loaded: list[Tree] = []
     for item in seed_files(Path(args.dir)):
-        client.request("PUT", "/" + quote_key(item.key), body=item.path.read_bytes(),
-                       headers={"content-type": item.content_type}, bucket=item.bucket)
-        loaded.append({"Bucket": item.bucket, "Key": item.key, "ContentType": item.content_type})
-    emit({"Objects": loaded}, as_json=args.json, rows=loaded, columns=("Bucket", "Key", "ContentType"))
+        data = item.path.read_bytes()
+        path = "/" + quote_key(item.key)
+        if _same_object(client, item.bucket, path, data, item.content_type):
+            state = "unchanged"
+        else:
+            client.request("PUT", path, body=data, headers={"content-type": item.content_type}, bucket=item.bucket)
+            state = "uploaded"
+        loaded.append({"Bucket": item.bucket, "Key": item.key, "ContentType": item.content_type, "State": state})
+    emit({"Objects": loaded}, as_json=args.json, rows=loaded, columns=("Bucket", "Key", "ContentType", "State"))
     return OK
+
+
+def _same_object(client: Client, bucket: str, path: str, data: bytes, content_type: str) -> bool:
+    """Already there with these bytes (its ETag is their MD5) and this Content-Type."""
+    try:
+        head = client.request("HEAD", path, bucket=bucket)
+    except ApiError:
+        return False
+    etag = f'"{hashlib.md5(data).hexdigest()}"'
+    return head.headers.get("etag") == etag and head.headers.get("content-type", "").startswith(content_type)
 
 
 def test_mode_set(client: Client, args: argparse.Namespace) -> int:
