@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,17 @@ def test_objects_put_ls_get_and_rm_round_trip(cli: Cli, dev_bucket: str, tmp_pat
     assert code == 0 and removed["Deleted"] is True
     assert cli("objects", "ls", bucket=dev_bucket)[1]["Contents"] == []
     assert cli("objects", "get", "in/photo.png", str(copy), bucket=dev_bucket)[0] == 3  # NoSuchKey
+    assert copy.read_bytes() == source.read_bytes() and not list(tmp_path.glob("*.part"))  # left as it was
+
+
+def test_objects_put_and_get_stream_a_file_of_several_megabytes(cli: Cli, dev_bucket: str, tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(5 * 1024 * 1024 + 7))
+    code, put = cli("objects", "put", str(big), "blobs/big.bin", bucket=dev_bucket)
+    assert code == 0 and put["Size"] == big.stat().st_size
+    back = tmp_path / "back.bin"
+    assert cli("objects", "get", "blobs/big.bin", str(back), bucket=dev_bucket)[0] == 0
+    assert back.read_bytes() == big.read_bytes()
 
 
 def test_jobs_list_get_wait_and_resubmit(cli: Cli, cos_client: Any, dev_bucket: str) -> None:

@@ -196,20 +196,26 @@ def objects_ls(client: Client, args: argparse.Namespace) -> int:
 def objects_put(client: Client, args: argparse.Namespace) -> int:
     import mimetypes
 
-    body = Path(args.file).read_bytes()
+    source = Path(args.file)
     content_type = args.content_type or mimetypes.guess_type(args.key)[0] or "application/octet-stream"
-    response = client.request("PUT", "/" + quote_key(args.key), body=body, headers={"content-type": content_type})
-    emit({"Key": args.key, "ETag": response.headers.get("etag", ""), "Size": len(body)}, as_json=args.json)
+    response = client.request("PUT", "/" + quote_key(args.key), body=source, headers={"content-type": content_type})
+    emit({"Key": args.key, "ETag": response.headers.get("etag", ""), "Size": source.stat().st_size}, as_json=args.json)
     return OK
 
 
 def objects_get(client: Client, args: argparse.Namespace) -> int:
-    response = client.request("GET", "/" + quote_key(args.key))
     if args.file == "-":
-        sys.stdout.buffer.write(response.content)
+        client.download("/" + quote_key(args.key), sys.stdout.buffer)
         sys.stdout.flush()
-    else:
-        Path(args.file).write_bytes(response.content)
+        return OK
+    target = Path(args.file)
+    partial = target.with_name(target.name + ".part")  # a failed download leaves the old file be
+    try:
+        with partial.open("wb") as out:
+            client.download("/" + quote_key(args.key), out)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return OK
 
 

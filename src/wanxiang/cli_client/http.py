@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -87,7 +87,7 @@ class Client:
         path: str,
         *,
         params: Mapping[str, str] | None = None,
-        body: bytes = b"",
+        body: bytes | Path = b"",
         headers: Mapping[str, str] | None = None,
         bucket: str | None = None,
         ci: bool = False,
@@ -96,8 +96,9 @@ class Client:
         bucket = self.profile.bucket if bucket is None else bucket
         query = [(k, v) for k, v in (params or {}).items()]
         all_headers = {"host": self._host(bucket, ci=ci), **{k.lower(): v for k, v in (headers or {}).items()}}
-        if body:
-            all_headers["content-length"] = str(len(body))
+        size = body.stat().st_size if isinstance(body, Path) else len(body)
+        if size:
+            all_headers["content-length"] = str(size)
         now = int(time.time())
         all_headers["authorization"] = sign(
             SignedRequest(method, path, query, all_headers),
@@ -108,12 +109,38 @@ class Client:
         )
         url = self.profile.endpoint.rstrip("/") + path + (("?" + urlencode(query)) if query else "")
         try:
-            response = httpx.request(method, url, content=body or None, headers=all_headers, timeout=self.timeout)
+            if isinstance(body, Path):  # streamed from the file, never whole in memory
+                with body.open("rb") as stream:
+                    response = httpx.request(method, url, content=_chunks(stream), headers=all_headers,
+                                             timeout=self.timeout)
+            else:
+                response = httpx.request(method, url, content=body or None, headers=all_headers, timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise Unreachable(f"{self.profile.endpoint}: {exc}") from exc
         if response.status_code >= 400:
             raise _api_error(response)
         return response
+
+    def download(self, path: str, target: BinaryIO, *, bucket: str | None = None) -> int:
+        """GET an object into ``target`` chunk by chunk; the number of bytes written."""
+        bucket = self.profile.bucket if bucket is None else bucket
+        headers = {"host": self._host(bucket)}
+        now = int(time.time())
+        headers["authorization"] = sign(SignedRequest("GET", path, [], headers), self.profile.secret_id,
+                                        self.profile.secret_key, start=now - 60, end=now + SIGN_SECONDS)
+        written = 0
+        try:
+            with httpx.stream("GET", self.profile.endpoint.rstrip("/") + path, headers=headers,
+                              timeout=self.timeout) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _api_error(response)
+                for chunk in response.iter_bytes():
+                    target.write(chunk)
+                    written += len(chunk)
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{self.profile.endpoint}: {exc}") from exc
+        return written
 
     def xml(
         self,
@@ -144,6 +171,11 @@ class Client:
             end=now + seconds,
         )
         return self.profile.endpoint.rstrip("/") + path + "?" + auth
+
+
+def _chunks(stream: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    while chunk := stream.read(size):
+        yield chunk
 
 
 def parse_tree(content: bytes) -> Tree:
