@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.integration.test_job_store import BUCKET, fresh, make_job
+from tests.support.builders import BUCKET, OTHER_BUCKET, REGION, pic_job
 from wanxiang.model import times
-from wanxiang.model.job import JobState, QueueFamily
+from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.services.dev import DevService
 from wanxiang.storage.local import LocalStorage
 from wanxiang.store.queues import default_queue_id
@@ -20,7 +20,15 @@ from wanxiang.store.store import Store
 from wanxiang.store.testmodes import GLOBAL, ModeSetting
 
 PIC_QUEUE = default_queue_id(BUCKET, QueueFamily.PIC)
-OTHER = "other-1250000000"
+OTHER = OTHER_BUCKET
+
+
+def fresh(store: Store, bucket: str = BUCKET) -> None:
+    store.queues.ensure_bucket(bucket, REGION, times.now())
+
+
+def make_job(bucket: str = BUCKET) -> Job:
+    return pic_job(bucket, created=times.now())
 
 
 def test_manual_mode_is_only_seen_by_a_dev_claim_and_a_queue_mode_beats_the_global_one(store: Store) -> None:
@@ -72,7 +80,7 @@ def test_fail_next_is_used_up_once_per_job_and_only_for_its_tag(store: Store) ->
 
 def test_reset_empties_every_table_and_the_storage(store: Store, tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path / "objects")
-    dev = DevService(store, storage, "ap-guangzhou")
+    dev = DevService(store, storage, REGION)
     fresh(store)
     store.jobs.insert([make_job(), make_job()])
     store.test_modes.set(ModeSetting(GLOBAL, "manual"), times.now())
@@ -97,7 +105,7 @@ def test_reset_lets_a_running_job_finish_before_it_wipes(store: Store, tmp_path:
     claim = store.job_queue.claim(times.now(), 30)
     assert claim is not None
     store.jobs.insert([waiting])
-    dev = DevService(store, LocalStorage(tmp_path / "objects"), "ap-guangzhou")
+    dev = DevService(store, LocalStorage(tmp_path / "objects"), REGION)
     resetting = threading.Thread(target=dev.reset, kwargs={"settle_seconds": 60})
     resetting.start()
     try:
