@@ -20,6 +20,7 @@ from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.config import Settings
 from wanxiang.services.batches import BatchService
+from wanxiang.services.dev import DevService
 from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.jobs import JobService
 from wanxiang.services.pic_pool import PicPool, PoolLimits
@@ -54,6 +55,7 @@ class App:
     batches: BatchService
     workflows: WorkflowService
     pic: PicProcessing
+    dev: DevService  # reset, seed, test modes: reachable over HTTP only in dev mode
 
     @classmethod
     def build(cls, settings: Settings, store: Store, storage: ObjectStorage, *, side: Side = "api") -> App:
@@ -76,6 +78,7 @@ class App:
             batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private),
             workflows=WorkflowService(store, planner),
             pic=PicProcessing(storage, styles, PicPool(storage, settings.resolved_storage_url(), _pool_limits(settings))),
+            dev=DevService(store, storage, settings.region),
         )
 
     @classmethod

@@ -33,8 +33,6 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 
 
 def seed_app(app: App, root: Path) -> str:
-    from wanxiang.services.dev import DevService
-
-    loaded = DevService(app.store, app.storage, app.settings.region).seed(root)
+    loaded = app.dev.seed(root)
     buckets = sorted({item.bucket for item in loaded})
     return f"Seeded {len(loaded)} object(s) from {root} into {len(buckets)} bucket(s): {', '.join(buckets)}"

@@ -17,7 +17,6 @@ from wanxiang.api.responses import xml_response
 from wanxiang.api.router import Handler, Router
 from wanxiang.model.job import JobState
 from wanxiang.model.tree import Tree, text
-from wanxiang.services.dev import DevService
 from wanxiang.store.testmodes import ModeSetting
 from wanxiang.wire.jobs import jobs_detail
 from wanxiang.wire.xml import parse_request
@@ -30,7 +29,7 @@ TERMINAL = (JobState.SUCCESS, JobState.FAILED, JobState.CANCEL)
 
 
 def register(router: Router, app: App) -> None:
-    dev = DevService(app.store, app.storage, app.settings.region)
+    dev = app.dev
 
     def body(req: ApiRequest) -> Tree:
         return parse_request(req.body, max_bytes=app.settings.max_body_bytes)
