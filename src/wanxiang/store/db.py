@@ -76,10 +76,10 @@ def drop_schema(engine: Engine, schema: str) -> None:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, migrations: Path = MIGRATIONS) -> None:
     """Bring the database to the newest schema (idempotent; safe from several processes)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     with engine.begin() as conn:
         if not is_sqlite(engine):
             # Two processes starting at once must not both create the tables.
