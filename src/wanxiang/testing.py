@@ -63,9 +63,26 @@ class RunningServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        # Worker processes share the server's session (start_new_session): none may outlive it.
+        # Worker and pool processes share the server's session (start_new_session): none may
+        # outlive it, and stop() returns only once they are gone (bounded).
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while group_members(self.process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` (from /proc; empty where there is none)."""
+    members = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
 
 
 def start_server(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from wanxiang.testing import group_members
+
 THROWAWAY_TESTS = '''
 import json, os
 from pathlib import Path
@@ -59,18 +61,4 @@ def test_plugin_fixtures_serve_a_throwaway_suite_and_leave_nothing_behind(
     seen = json.loads(report.read_text())
     assert not Path(seen["data_dir"]).exists()  # the temporary data dir is removed
     assert not alive(seen["pid"])
-    assert _group_members(seen["pid"]) == []  # no worker process of its session left over
-
-
-def _group_members(pgid: int) -> list[int]:
-    """Processes whose process group is ``pgid`` (the server leads its own session and group)."""
-    members = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid:
-                members.append(int(proc.name))
-    return members
+    assert group_members(seen["pid"]) == []  # no worker or pool process of its session left over

@@ -59,6 +59,9 @@ class Worker:
     # Set when an engine outlived its job's deadline: its thread still runs, so this worker stops
     # taking jobs and its process should exit to be replaced.
     stuck: bool = False
+    # Called at every turn of the loop and every second while an engine runs: a liveness beat
+    # for whoever watches this worker's process (the WorkerPool).
+    pulse: Callable[[], None] | None = None
     dev: bool = False  # dev mode: test modes (manual holds, planned failures) apply
     _last_reap: float = 0.0
     _last_side: float = 0.0
@@ -66,6 +69,7 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set() and not self.stuck:
+            self._beat()
             try:
                 if self.run_once():
                     self.waiter.reset()
@@ -150,10 +154,14 @@ class Worker:
             target=lambda: outcome.append(self._execute(job, io)), name=f"engine-{job.job_id}", daemon=True
         )
         engine.start()
-        engine.join(seconds)
+        deadline = time.monotonic() + seconds
+        while engine.is_alive() and (left := deadline - time.monotonic()) > 0:
+            engine.join(min(1.0, left))
+            self._beat()
+        finished = not engine.is_alive()  # read before outcome: an engine ending now counts as late
         if outcome:
             return outcome[0]
-        if not engine.is_alive():  # it raised past _execute's net (SystemExit and the like)
+        if finished:  # it raised past _execute's net (SystemExit and the like)
             return JobState.FAILED, "InternalError", f"The {job.tag} engine stopped without a result.", {}
         io.abandon()
         self.stuck = True
@@ -162,6 +170,10 @@ class Worker:
             job.job_id, job.tag, seconds,
         )
         return JobState.FAILED, "JobTimeout", f"The job ran longer than its {seconds:g} s deadline ({job.tag}).", {}
+
+    def _beat(self) -> None:
+        if self.pulse is not None:
+            self.pulse()
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
         planned = self.store.test_modes.take_failure(job.queue_id, job.tag) if self.dev else None
