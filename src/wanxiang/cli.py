@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from wanxiang import dev_mode
 from wanxiang.cli_client import commands as client_commands
-from wanxiang.config import Settings, dev_credentials, load_credentials
+from wanxiang.config import Settings, dev_credentials, load_credentials, load_read_only_ids
 
 if TYPE_CHECKING:
     from wanxiang.app import App
@@ -196,6 +196,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         settings.credentials = credentials
         if generated:
             print(generated, flush=True)
+    settings.read_only_ids = load_read_only_ids(settings.data_dir)
     app = _open(settings, args.database_schema)
     if args.seed:
         print(dev_mode.seed_app(app, Path(args.seed)), flush=True)
@@ -221,12 +222,18 @@ def _run_until_stopped(server: Any, announce: str) -> None:
     while uvicorn is still starting is a clean stop too, not a startup failure."""
     import asyncio
 
+    from wanxiang import console
+
     async def main() -> None:
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.02)
         if server.started:
             print(announce, flush=True)
+        while not serving.done():
+            if server.should_exit:  # a signal arrived: let the console's live streams end
+                console.stopping()
+            await asyncio.sleep(0.1)
         await serving
 
     asyncio.run(main())
