@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.job import Job
 from wanxiang.storage.base import ObjectStorage
-from wanxiang.storage.local import META_DIR, LocalStorage
 from wanxiang.store.schema import jobs, metadata
 from wanxiang.store.store import Store
 from wanxiang.store.testmodes import GLOBAL, MODES, ModeSetting
@@ -96,9 +94,7 @@ class DevService:
                 deleted += int(self.storage.delete(bucket, meta.key))
             if not page.objects:
                 break
-        if isinstance(self.storage, LocalStorage):  # the bucket itself: its folders
-            shutil.rmtree(self.storage.root / bucket, ignore_errors=True)
-            shutil.rmtree(self.storage.root / META_DIR / bucket, ignore_errors=True)
+        self.storage.delete_bucket(bucket)  # with its unfinished multipart uploads
         return deleted
 
     def seed(self, root: Path) -> list[SeedFile]:
