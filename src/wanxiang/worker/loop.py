@@ -25,12 +25,12 @@ from datetime import datetime
 from wanxiang.engines import catalog
 from wanxiang.engines.base import EngineJob
 from wanxiang.model import times
-from wanxiang.model.errors import JobFailure
+from wanxiang.model.errors import JobCancelled, JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.codec import dumps, from_us, to_us
-from wanxiang.store.queue import Claim
+from wanxiang.store.queue import Claim, Lease
 from wanxiang.store.store import Store
 from wanxiang.worker.deadlines import JobDeadlines
 from wanxiang.worker.jobio import StorageJobIO
@@ -38,6 +38,8 @@ from wanxiang.worker.notify import task_finish_callbacks
 from wanxiang.worker.wake import Waiter
 
 log = logging.getLogger("wanxiang.worker")
+
+CANCELED_WHILE_RUNNING = "The job was canceled while running; it stored no output."
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Worker:
     def _run(self, claim: Claim) -> None:
         job = claim.job
         lost = threading.Event()
+        cancelled = threading.Event()
         done = threading.Event()
         progress: list[int | None] = [None]
         seconds = self.deadlines.seconds_for(job.tag, job.queue_id)
@@ -114,9 +117,14 @@ class Worker:
             while not done.wait(interval):
                 if time.monotonic() > deadline:
                     return  # past the deadline the engine is not vouched for any more
-                if not self.store.job_queue.renew(job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]):
+                lease = self.store.job_queue.renew(
+                    job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]
+                )
+                if lease is Lease.LOST:
                     lost.set()
                     return
+                if lease is Lease.CANCEL_REQUESTED:
+                    cancelled.set()  # the engine stops at its next step; keep the lease meanwhile
 
         beat = threading.Thread(target=heartbeat, name=f"lease-{job.job_id}", daemon=True)
         beat.start()
@@ -127,9 +135,12 @@ class Worker:
             job.input_object,
             _output_of(job),
             lambda pct: progress.__setitem__(0, pct),
+            cancelled,
         )
         try:
             state, code, message, result = self._execute_within(job, io, seconds)
+            if state == JobState.CANCEL:
+                io.discard_outputs()
         finally:
             done.set()
             beat.join()
@@ -187,6 +198,8 @@ class Worker:
         engine_job = EngineJob(job.job_id, job.tag, job.bucket_id, job.region, dict(job.input), operation)
         try:
             result = engine.run(engine_job, io)
+        except JobCancelled:
+            return JobState.CANCEL, "Cancel", CANCELED_WHILE_RUNNING, {}
         except JobFailure as failure:
             return JobState.FAILED, failure.code, failure.message, {}
         except MemoryError:
