@@ -54,3 +54,12 @@ def test_no_decoder_shrink_when_the_target_is_close_to_the_source() -> None:
     source = probe(photo_jpeg(640, 480))
     assert jpeg_shrink(source, 400, 300) == 1
     assert jpeg_shrink(source, 160, 120) == 4
+
+
+def test_jpeg_output_is_smaller_than_a_plain_encoding_with_fitted_huffman_tables() -> None:
+    data = photo_jpeg(1200, 900, quality=85)
+    ours = process_image(data, "imageMogr2/thumbnail/400x/quality/85").data
+    plain = bytes(decode(ours).jpegsave_buffer(Q=85, optimize_coding=False))
+    assert len(ours) < len(plain)
+    plain_again = bytes(pyvips.Image.thumbnail_buffer(data, 400).jpegsave_buffer(Q=85, optimize_coding=False))
+    assert len(ours) < len(plain_again)

@@ -282,7 +282,6 @@ def _settings(operations: list[Operation], source: SourceInfo, data: ImageInput)
         quality=quality,
         interlace=bool(interlace and interlace[-1]),
         strip=any(isinstance(op, Strip) for op in operations),
-        optimize=fmt == "yjpeg",
     )
 
 
