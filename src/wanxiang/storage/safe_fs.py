@@ -114,13 +114,15 @@ def create_file(dir_fd: int, name: str, mode: int = 0o644) -> int:
         raise _unsafe(error, name) from None
 
 
-def replace(src_dir_fd: int, src: str, dst_dir_fd: int, dst: str) -> None:
-    """Rename ``src`` over ``dst`` (a symlink at ``dst`` is replaced, not followed); durable."""
+def replace(src_dir_fd: int, src: str, dst_dir_fd: int, dst: str, *, durable: bool = True) -> None:
+    """Rename ``src`` over ``dst`` (a symlink at ``dst`` is replaced, not followed); durable unless
+    the caller fsyncs ``dst_dir_fd`` itself (outside a lock, say)."""
     try:
         os.replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
     except OSError as error:
         raise _unsafe(error, dst) from None
-    os.fsync(dst_dir_fd)  # the rename itself is durable once its directory is
+    if durable:
+        os.fsync(dst_dir_fd)  # the rename itself is durable once its directory is
 
 
 def unlink(dir_fd: int, name: str) -> bool:
