@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -53,6 +54,9 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None) -> None:
     if doorbell is not None:  # jobs this worker creates (batch children, workflow steps) wake the others
         app.store.jobs.wake_hooks.append(doorbell.set)
     worker = app.worker(waiter)
+    # Start-up objects (modules, the App) live as long as the process: out of the collector's way.
+    gc.collect()
+    gc.freeze()
     log.info("worker %s started", worker.worker_id)
     worker.run(stop)
     app.close()
