@@ -7,33 +7,49 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from tests.support.database import PG_URL, new_schema_name, require_postgres
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY, RunningServer, start_server
-from wanxiang.store.db import create_schema, drop_schema, open_engine
+from wanxiang.store.db import create_schema, drop_schema, migrate, open_engine
+from wanxiang.store.schema import metadata
 from wanxiang.store.store import Store
+
+
+@pytest.fixture(scope="session")
+def pg_store_engine() -> Iterator[Engine]:
+    """One migrated schema of the real PostgreSQL for this test run (emptied before each test)."""
+    require_postgres()
+    schema = new_schema_name("store")
+    admin = open_engine(PG_URL)
+    create_schema(admin, schema)
+    engine = open_engine(PG_URL, schema=schema)
+    try:
+        migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        drop_schema(admin, schema)
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A migrated store on real SQLite, and on a fresh schema of the real PostgreSQL."""
+    """A migrated, empty store on real SQLite, and on the run's schema of the real PostgreSQL."""
     if request.param == "sqlite":
         opened = Store.open(f"sqlite:///{tmp_path / 'wanxiang.db'}")
         yield opened
         opened.close()
         return
-    require_postgres()
-    schema = new_schema_name("store")
-    admin = open_engine(PG_URL)
-    create_schema(admin, schema)
-    opened = Store.open(PG_URL, schema=schema)
-    try:
-        yield opened
-    finally:
-        opened.close()
-        drop_schema(admin, schema)
-        admin.dispose()
+    engine: Engine = request.getfixturevalue("pg_store_engine")
+    # Deleting a test's few rows costs far less than a new schema and its migrations (or a
+    # TRUNCATE, which rewrites every table's files); tests/contract/test_schema.py checks the
+    # migrations on fresh schemas. A test that left a lock behind makes this fail, not hang.
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+    yield Store(engine)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.integration.test_job_store import fresh, make_job
+from tests.support.builders import BUCKET, REGION, pic_job
 from wanxiang.callbacks.deliver import Deliverer, HttpTransport
 from wanxiang.model import times
 from wanxiang.model.job import JobState
@@ -38,12 +38,12 @@ class Canary:
 def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: Store) -> None:
     canary = Canary()
     try:
-        fresh(store)
+        store.queues.ensure_bucket(BUCKET, REGION, times.now())
         targets = [f"http://127.0.0.1:{canary.port}/a", f"http://localhost:{canary.port}/b",
                    f"http://[::ffff:127.0.0.1]:{canary.port}/c", f"http://2130706433:{canary.port}/d"]
         job_ids = []
         for url in targets:
-            job = make_job()
+            job = pic_job(created=times.now())
             store.jobs.insert([job])
             claim = store.job_queue.claim(times.now(), 30)
             assert claim is not None
@@ -58,7 +58,7 @@ def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: 
             [record] = store.callbacks.for_job(job_id)
             assert record.state == "Failed" and record.attempts == 1 and "refused" in record.last_error
         # The same outbox, with private targets allowed (as tests and closed networks do), delivers.
-        job = make_job()
+        job = pic_job(created=times.now())
         store.jobs.insert([job])
         claim = store.job_queue.claim(times.now(), 30)
         assert claim is not None
@@ -69,3 +69,4 @@ def test_callbacks_to_private_addresses_are_refused_without_a_connection(store: 
         assert store.callbacks.for_job(claim.job.job_id)[0].state == "Delivered"
     finally:
         canary.httpd.shutdown()
+        canary.httpd.server_close()

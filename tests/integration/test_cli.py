@@ -46,6 +46,7 @@ def test_first_start_without_credentials_generates_a_private_keys_file(tmp_path:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(20)
+        process.stdout.close()  # type: ignore[union-attr]
     assert process.returncode == 0
 
 

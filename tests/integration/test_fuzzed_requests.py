@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,10 @@ TAGS = ["Tag", "Input", "Object", "Operation", "PicProcess", "ProcessRule", "Out
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> tuple[JobService, TemplateService, QueueService]:
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[JobService, TemplateService, QueueService]]:
     store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'db.sqlite'}")
-    return JobService(store), TemplateService(store), QueueService(store)
+    yield JobService(store), TemplateService(store), QueueService(store)
+    store.close()
 
 
 def mutate(data: st.DataObject) -> bytes:

@@ -189,12 +189,14 @@ class ExecutionStore:
         """Submit a node's job unless the node already has one or the run is over."""
         ins = (pg_insert(t) if not is_sqlite(self.engine) else sqlite_insert(t)).values(
             run_id=run_id, node_name=node_name, job_id=job.job_id
-        ).on_conflict_do_nothing(index_elements=["run_id", "node_name"])
+        ).on_conflict_do_nothing(index_elements=["run_id", "node_name"]).returning(t.c.job_id)
         with write(self.engine) as conn:
             live = conn.execute(
                 select(e.c.run_id).where(e.c.run_id == run_id, e.c.state == JobState.RUNNING.value)
             ).first()
-            if live is None or not conn.execute(ins).rowcount:
+            # RETURNING, not rowcount: SQLAlchemy reports -1 (truthy) for an INSERT's rowcount on
+            # psycopg, which let a second worker add a duplicate job for the node.
+            if live is None or conn.execute(ins).first() is None:
                 return False
             conn.execute(insert(jobs_table), [job_row(job)])
             # A job born Failed has no end time to be noticed by: look at the run again.

@@ -67,20 +67,23 @@ jobs = Table(
     Index("ix_jobs_bucket_input", "bucket_id", "input_object", "seq"),
     Index("ix_jobs_workflow", "workflow_id", "seq"),
     Index("ix_jobs_inventory", "inventory_trigger_job_id", "seq"),
-    # Partial: only the jobs a claim or a lease rescue can want (see migration 0004).
-    Index(
-        "ix_jobs_submitted",
-        text("job_level DESC"),
-        "seq",
-        postgresql_where=text("state = 'Submitted'"),
-        sqlite_where=text("state = 'Submitted'"),
-    ),
+    # Partial, as ix_jobs_submitted below: only the jobs a lease rescue can want (migration 0004).
     Index(
         "ix_jobs_running_lease",
         "lease_expires_us",
         postgresql_where=text("state = 'Running'"),
         sqlite_where=text("state = 'Running'"),
     ),
+)
+# Partial: only the jobs a claim can want (see migration 0004). Declared with
+# the column's .desc() rather than text("job_level DESC"): the same DDL, but SQLite's reflection,
+# which drops the direction, still compares equal to it (tests/contract/test_schema.py).
+Index(
+    "ix_jobs_submitted",
+    jobs.c.job_level.desc(),
+    jobs.c.seq,
+    postgresql_where=text("state = 'Submitted'"),
+    sqlite_where=text("state = 'Submitted'"),
 )
 
 templates = Table(

@@ -32,15 +32,21 @@ def run(tmp_path: Path, video: Path, animation: Tree, key: str = "anim/out.${ext
 
 
 def frames_of(path: Path) -> tuple[Image.Image, list[np.ndarray], list[int]]:
-    """The animation's format image, its frames as RGB arrays, and each frame's duration in ms."""
-    image = Image.open(path)
-    pictures, durations = [], []
-    for index in range(getattr(image, "n_frames", 1)):
-        image.seek(index)
-        image.load()
-        durations.append(int(image.info.get("duration", 0)))
-        pictures.append(np.asarray(image.convert("RGB"), dtype=np.int16))
+    """The animation's format image (closed; its format, size and info stay readable), its frames
+    as RGB arrays, and each frame's duration in ms."""
+    with Image.open(path) as image:
+        pictures, durations = [], []
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            image.load()
+            durations.append(int(image.info.get("duration", 0)))
+            pictures.append(np.asarray(image.convert("RGB"), dtype=np.int16))
     return image, pictures, durations
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
 
 
 def background_red(picture: np.ndarray) -> float:
@@ -93,8 +99,8 @@ def test_height_alone_and_both_sides(tmp_path: Path, odd_clip: Path) -> None:
         {"Container": {"Format": "gif"}, "Video": {"Width": "300", "Height": "130"}},
         "b.gif",
     )
-    assert Image.open(by_height).size == (170, 128)
-    assert Image.open(both).size == (300, 130)
+    assert image_size(by_height) == (170, 128)
+    assert image_size(both) == (300, 130)
 
 
 def test_time_interval_starts_at_the_requested_second_and_stops_after_the_duration(
