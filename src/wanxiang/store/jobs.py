@@ -11,17 +11,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import Job, JobState
 from wanxiang.store import schema
 from wanxiang.store.codec import job_body, row_to_job, to_us
+from wanxiang.store.db import is_sqlite
+from wanxiang.store.group_commit import GroupWriter
 from wanxiang.store.paging import PageWindow, keyset_page
 from wanxiang.store.queue import notify
 from wanxiang.store.tx import Tx, write
 
 j = schema.jobs
+_INSERT = insert(j)  # built once; compiled once per connection by SQLAlchemy's cache
+
+
+def _insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    conn.execute(_INSERT, list(rows))
+    notify(conn)
 
 
 @dataclass(frozen=True)
@@ -46,18 +54,29 @@ class JobStore:
     engine: Engine
     # Called after new work becomes claimable (embedded workers sleep on these instead of polling).
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # SQLite: submits from every thread committed together by one writer (store/group_commit.py)
+    _group: GroupWriter | None = None
 
     def _write(self) -> Tx:
         return write(self.engine)
 
     def insert(self, jobs: Iterable[Job]) -> None:
-        rows = [_job_row(job) for job in jobs]
+        """Store new jobs; returns once they are committed."""
+        rows = [_job_row(job) for job in jobs]  # built before any transaction starts
         if not rows:
             return
-        with self._write() as conn:
-            conn.execute(insert(j), rows)
-            notify(conn)
+        if is_sqlite(self.engine):
+            if self._group is None:
+                self._group = GroupWriter(self.engine, _insert_rows)
+            self._group.write(rows)
+        else:
+            with self._write() as conn:
+                _insert_rows(conn, rows)
         self.wake()
+
+    def close(self) -> None:
+        if self._group is not None:
+            self._group.close()
 
     def wake(self) -> None:
         for hook in self.wake_hooks:

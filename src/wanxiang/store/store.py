@@ -58,4 +58,5 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
+        self.jobs.close()
         self.engine.dispose()
