@@ -27,6 +27,7 @@ from wanxiang.engines.pic.rule import RuleError, parse_rule
 from wanxiang.model.errors import CIError, JobFailure, invalid_argument
 from wanxiang.model.tree import Tree
 from wanxiang.services.context import BucketContext
+from wanxiang.services.pic_cache import CachedImage, PicResultCache, cacheable, result_etag
 from wanxiang.services.pic_pool import PicPool
 from wanxiang.services.styles import StyleService
 from wanxiang.storage.base import NoSuchKey, ObjectStorage
@@ -149,6 +150,36 @@ class PicProcessing:
     storage: ObjectStorage
     styles: StyleService
     pool: PicPool
+    cache: PicResultCache | None = None  # results on download, by source ETag + rule
+
+    def result_etag(self, ctx: BucketContext, source_etag: str, rule: str) -> str:
+        return result_etag(source_etag, self.styles.expand(ctx, rule))
+
+    def on_download_cached(
+        self, ctx: BucketContext, key: str, source_etag: str, rule: str
+    ) -> tuple[CachedImage | ProcessedFile, str]:
+        """``key`` (whose ETag is ``source_etag``) processed by ``rule``, and the result's ETag:
+        from the cache when this object was processed by this rule before; else processed, and
+        kept when it is small enough (a large result stays in its temp file, streamed, never
+        held whole)."""
+        expanded = self.styles.expand(ctx, rule)
+        etag = result_etag(source_etag, expanded)
+        cache_key = (ctx.bucket_id, key, source_etag, expanded)
+        cache = self.cache if self.cache is not None and cacheable(expanded) else None
+        cached = cache.get(cache_key) if cache is not None else None
+        if cached is not None:
+            return cached, etag
+        image = self.pool.call(process_to_file, ctx, key, expanded)
+        if cache is None or image.size > cache.max_item:
+            return image, etag
+        try:
+            with open(image.path, "rb") as fh:
+                result = CachedImage(fh.read(), image.content_type, etag)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(image.path)
+        cache.put(cache_key, result)
+        return result, etag
 
     def read_source(self, bucket: str, key: str) -> bytes:
         return read_source(self.storage, bucket, key)
