@@ -134,3 +134,17 @@ def test_a_full_image_pool_answers_503_slow_down_at_once(server: RunningServer) 
             assert parse_request(answer.content, root="Error")["Code"] == "SlowDown"
         else:
             assert answer.content[:2] == b"\xff\xd8"
+
+
+def test_a_large_pic_operations_upload_is_processed_without_the_api_holding_it(server: RunningServer) -> None:
+    photo = hostile.big_jpeg(4000, 3000)
+    assert len(photo) > 4 << 20  # past what the API keeps in hand
+    rules = '{"is_pic_info": 1, "rules": [{"fileid": "small.jpg", "rule": "imageMogr2/thumbnail/400x"}]}'
+    response = signed(server, "PUT", "/big/photo.jpg", BUCKET, body=photo, headers={"Pic-Operations": rules})
+    assert response.status_code == 200, response.text
+    result = parse_request(response.content, root="UploadResult")
+    assert result["ProcessResults"]["Object"]["Width"] == "400"
+    assert result["OriginalInfo"]["ImageInfo"]["Width"] == "4000"
+    small = signed(server, "GET", "/big/small.jpg", BUCKET)
+    assert small.status_code == 200 and small.content[:2] == b"\xff\xd8"
+    assert peak_kb(server.process.pid) < LIMIT_KB

@@ -24,6 +24,8 @@ class CIErrorH11Protocol(H11Protocol):
     def send_400_response(self, msg: str) -> None:
         error = sys.exc_info()[1]  # called from inside uvicorn's ``except h11.RemoteProtocolError``
         status = getattr(error, "error_status_hint", 400) if isinstance(error, h11.RemoteProtocolError) else 400
+        if status not in HTTPStatus._value2member_map_ or not 400 <= status < 600:
+            status = 400
         if self.cycle is not None and not self.cycle.response_complete:
             # The app may be running this request already: it now reads a disconnect, and whatever it
             # answers is dropped (this reply is the one the client gets).

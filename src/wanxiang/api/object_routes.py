@@ -27,7 +27,7 @@ from wanxiang.api.streaming import ObjectStreamResponse
 from wanxiang.api.style_routes import StyleRoutes
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.tree import Tree
-from wanxiang.services.pic_processing import MAX_SOURCE_BYTES, PicOperations, check_source_size
+from wanxiang.services.pic_processing import PicOperations, check_source_size
 from wanxiang.services.workflows import UploadEvent
 from wanxiang.storage.base import BucketNotEmpty, InvalidBucketName, InvalidObjectKey, ObjectMeta
 from wanxiang.wire.xml import render
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wanxiang.objects")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+IN_HAND_BYTES = 4 << 20  # Pic-Operations uploads up to this size are processed from the bytes in hand
 
 
 def register(router: Router, app: App) -> None:
@@ -195,9 +196,11 @@ class _ObjectRoutes:
         ctx, key = req.ctx, _key(req)
         # 1. A Pic-Operations header is parsed whole first: a bad one refuses the upload, nothing stored.
         operations = self._pic_operations(req, key)
-        # 2. The original is stored; an image to process is read once and stored from those bytes.
+        # 2. The original is stored; a small image to process is read once and stored from those
+        # bytes. A larger one is streamed to storage and read back by the pool child that processes
+        # it, so the API process never holds it whole.
         size = _size(body)
-        data = body.read() if operations is not None and size <= MAX_SOURCE_BYTES else None
+        data = body.read() if operations is not None and size <= IN_HAND_BYTES else None
         content_type, user_meta, standard = upload_attributes(req)
         meta = self.storage.put(
             ctx.bucket_id,
@@ -212,7 +215,6 @@ class _ObjectRoutes:
         answer = Response(b"", status_code=200, headers=headers)
         if operations is not None:
             check_source_size(size)
-            assert data is not None
             tree = self.app.pic.apply(ctx, key, data, operations)
             answer = Response(render("UploadResult", tree), media_type="application/xml", headers=headers)
         # 4. Workflows whose trigger matches start a run.
@@ -237,8 +239,7 @@ class _ObjectRoutes:
         operations = self._pic_operations(req, key, upload.options.get(PIC_OPERATIONS, ""))
         if operations is not None:
             check_source_size(meta.size)
-            with self.storage.open(ctx.bucket_id, key) as stored:
-                processed = self.app.pic.apply(ctx, key, stored.read(), operations)
+            processed = self.app.pic.apply(ctx, key, None, operations)  # read by the pool child
         self._trigger_workflows(req, meta)
         return complete_result(req, meta, processed)
 

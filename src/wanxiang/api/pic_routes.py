@@ -65,6 +65,5 @@ class PicRoutes:
             raise invalid_argument("POST ?image_process needs a Pic-Operations header.")
         key = req.path.lstrip("/")
         operations = self.pic.parse_operations(req.ctx, key, header)
-        data = self.pic.read_source(req.ctx.bucket_id, key)
-        tree = self.pic.apply(req.ctx, key, data, operations)
+        tree = self.pic.apply(req.ctx, key, None, operations)
         return Response(render("UploadResult", tree), media_type="application/xml")

@@ -28,8 +28,10 @@ class ObjectStreamResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
-        except (ClientDisconnect, OSError):
+        except ClientDisconnect:
             log.debug("client went away during a download of %s", scope.get("path"))
+        except OSError as error:  # the file failed mid-stream: the client sees a short body
+            log.warning("download of %s stopped: %r", scope.get("path"), error)
         finally:
             # Runs on cancellation too. A read still in its thread holds the buffer's lock, so the
             # close waits for it rather than pulling the descriptor from under it.

@@ -65,7 +65,10 @@ class PicPool:
         self.storage_url = storage_url
         self.limits = limits
         self.inline = limits.processes < 1 or not shareable(storage_url)
+        # Admission (running + waiting) is refused at once when full; the wait for a child happens
+        # here, before submitting, so that a task's time limit counts its own run only.
         self._slots = threading.BoundedSemaphore(limits.processes + limits.backlog)
+        self._children = threading.BoundedSemaphore(max(1, limits.processes))
         self._lock = threading.Lock()
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
 
@@ -76,14 +79,19 @@ class PicPool:
         try:
             if self.inline:
                 return fn(self.storage, *args)
-            return self._in_child(fn, args)
+            with self._children:
+                return self._in_child(fn, args)
         finally:
             self._slots.release()
 
     def _in_child(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         executor = self._current()
         try:
-            future = executor.submit(_run, fn, args)
+            try:
+                future = executor.submit(_run, fn, args)
+            except RuntimeError:  # another task's timeout shut this executor down meanwhile
+                executor = self._current()
+                future = executor.submit(_run, fn, args)
             result = future.result(timeout=self.limits.task_seconds)
         except concurrent.futures.TimeoutError:
             log.warning("image processing ran past %.0f s; replacing the pool", self.limits.task_seconds)

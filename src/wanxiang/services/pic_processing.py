@@ -198,9 +198,11 @@ class PicProcessing:
         """The synchronous ImageInspect answer for an object, in CI's JSON field names."""
         return self.pool.call(inspect_of, ctx, key)
 
-    def apply(self, ctx: BucketContext, key: str, data: bytes, operations: PicOperations) -> Tree:
-        """Run each rule on ``data`` (the object stored at ``key``), store each result; return the
-        UploadResult tree."""
+    def apply(self, ctx: BucketContext, key: str, data: bytes | None, operations: PicOperations) -> Tree:
+        """Run each rule on ``data`` (the object stored at ``key``; None: read it there, in the
+        pool child, not in the API process), store each result; return the UploadResult tree."""
+        if data is None and self.storage.head(ctx.bucket_id, key) is None:
+            raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}")  # before any work
         return self.pool.call(apply_operations, ctx, key, data, operations)
 
 
@@ -271,8 +273,10 @@ def inspect_of(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str
 
 
 def apply_operations(
-    storage: ObjectStorage, ctx: BucketContext, key: str, data: bytes, operations: PicOperations
+    storage: ObjectStorage, ctx: BucketContext, key: str, data: bytes | None, operations: PicOperations
 ) -> Tree:
+    if data is None:
+        data = read_source(storage, ctx.bucket_id, key)
     results: list[Tree] = []
     overwritten_etag: str | None = None
     try:

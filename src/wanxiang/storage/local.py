@@ -20,6 +20,7 @@ Writes are atomic (temp file + rename) and durable (the file and its directory a
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -74,7 +75,7 @@ class LocalStorage(LocalMultipart):
             os.mkdir(bucket, 0o755, dir_fd=self.root_fd)
         except FileExistsError:
             if not safe_fs.is_dir(self.root_fd, bucket):
-                raise UnsafePath(17, "the bucket folder is a symlink or a file", bucket) from None
+                raise UnsafePath(errno.EEXIST, "the bucket folder is a symlink or a file", bucket) from None
             return False
         return True
 

@@ -144,6 +144,9 @@ class Worker:
     # Set when an engine outlived its job's deadline: its thread still runs, so this worker stops
     # taking jobs and its process should exit to be replaced.
     stuck: bool = False
+    # Called at every turn of the loop and every second while an engine runs: a liveness beat
+    # for whoever watches this worker's process (the WorkerPool).
+    pulse: Callable[[], None] | None = None
     _last_reap: float = 0.0
     _last_side: float = 0.0
     _side_busy: bool = False
@@ -153,6 +156,7 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         try:
             while not stop.is_set() and not self.stuck:
+                self._beat()
                 try:
                     if self.run_once():
                         self.waiter.reset()
@@ -241,8 +245,12 @@ class Worker:
         if self._engine is None:  # one engine thread for the worker's life, not one per job
             self._engine = _EngineThread(f"engine-{self.worker_id}")
         future = self._engine.submit(lambda: self._execute(job, io))
+        deadline = time.monotonic() + seconds
+        while not future.done() and (left := deadline - time.monotonic()) > 0:
+            concurrent.futures.wait([future], timeout=min(1.0, left))
+            self._beat()
         try:
-            return future.result(timeout=seconds)
+            return future.result(timeout=0)
         except concurrent.futures.TimeoutError:
             pass
         except BaseException:  # it raised past _execute's net (SystemExit and the like)
@@ -256,6 +264,10 @@ class Worker:
             job.job_id, job.tag, seconds,
         )
         return JobState.FAILED, "JobTimeout", f"The job ran longer than its {seconds:g} s deadline ({job.tag}).", {}
+
+    def _beat(self) -> None:
+        if self.pulse is not None:
+            self.pulse()
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
         engine = catalog.engine(job.tag)
