@@ -28,10 +28,10 @@ from pathlib import Path
 
 import httpx
 import pyvips
+from tests.support.server import SECRET_ID, SECRET_KEY, RunningServer, free_port, start_server
 
 from bench import SignedClient, quick, sized
 from bench.pic_engine import photo_like
-from tests.support.server import SECRET_ID, SECRET_KEY, RunningServer, free_port, start_server
 
 BUCKET = "bench-1250000000"
 WIDTH = 400
@@ -43,7 +43,7 @@ THUMBOR_HOME = Path.home() / ".cache" / "wanxiang-bench" / "thumbor"
 
 
 def load() -> str:
-    return "load %.1f" % os.getloadavg()[0]
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def tree_cpu(pid: int) -> float:
