@@ -36,7 +36,6 @@ from wanxiang.store.store import Store
 
 BUCKET = "bench-1250000000"
 RULE = "imageMogr2/thumbnail/400x"
-THREADS = 4
 CLIENTS = 16
 JOB_ID = re.compile(r"<JobId>([^<]+)</JobId>")
 
