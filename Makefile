@@ -37,9 +37,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
-# Optional engines from the system package manager (speech synthesis for tests, Apertium MT).
+# Optional engines from the system package manager (speech synthesis for tests, Apertium MT),
+# and Chromium for the console's browser tests.
 system-deps:
 	apt-get update -qq && apt-get install -y -qq espeak-ng apertium apertium-eng-spa fonts-wqy-microhei
+	apt-get install -y -qq --no-install-recommends chromium
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bench import QUICK_ENV
 
-ORDER = ("store_api", "pg_claim", "pic_e2e", "pic_download", "pic_engine", "pic_download_memory", "animation_engine", "animation_e2e", "ai_engines", "batch_walk", "multipart_upload")
+ORDER = ("store_api", "pg_claim", "pic_e2e", "pic_download", "pic_engine", "pic_download_memory", "animation_engine",
+         "animation_e2e", "ai_engines", "batch_walk", "multipart_upload", "console_jobs")
 HERE = Path(__file__).resolve().parent
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from starlette.applications import Starlette
 
+from wanxiang import console
 from wanxiang.api import batch_routes, ci_routes, object_routes, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
@@ -109,7 +110,9 @@ class App:
         batch_routes.register(router, self)
         workflow_routes.register(router, self)
         object_routes.register(router, self)  # with styles, image processing and workflow triggers
-        return create_app(self.settings, router)
+        http = create_app(self.settings, router)
+        console.mount(http, self)  # the web console at /-/console/
+        return http
 
     # -- the worker side --------------------------------------------------------------------------
 

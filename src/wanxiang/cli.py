@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wanxiang.config import Settings, load_credentials
+from wanxiang.config import Settings, load_credentials, load_read_only_ids
 
 if TYPE_CHECKING:
     from wanxiang.app import App
@@ -188,6 +188,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     credentials, generated = load_credentials(settings.data_dir)
     settings.credentials = credentials
+    settings.read_only_ids = load_read_only_ids(settings.data_dir)
     if generated:
         print(generated, flush=True)
     app = _open(settings, args.database_schema)
@@ -213,12 +214,18 @@ def _run_until_stopped(server: Any, announce: str) -> None:
     while uvicorn is still starting is a clean stop too, not a startup failure."""
     import asyncio
 
+    from wanxiang import console
+
     async def main() -> None:
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.02)
         if server.started:
             print(announce, flush=True)
+        while not serving.done():
+            if server.should_exit:  # a signal arrived: let the console's live streams end
+                console.stopping()
+            await asyncio.sleep(0.1)
         await serving
 
     asyncio.run(main())

@@ -31,6 +31,8 @@ class Settings:
     max_object_bytes: int = 5 << 30
     multipart_expiry_seconds: float = 7 * 24 * 3600.0  # unfinished multipart uploads older than this go
     credentials: dict[str, str] = field(default_factory=dict)
+    # SecretIds flagged ``readonly`` in the keys file: their console sessions can look, not act.
+    read_only_ids: frozenset[str] = frozenset()
     # Image processing outside jobs (downloads, Pic-Operations): child processes and the address
     # space each may use.
     pic_processes: int = 2
@@ -58,7 +60,7 @@ def load_credentials(data_dir: Path, *, generate: bool = True) -> tuple[dict[str
     if keys_file.exists():
         for line in keys_file.read_text().splitlines():
             parts = line.split()
-            if len(parts) == 2 and not line.lstrip().startswith("#"):
+            if len(parts) in (2, 3) and not line.lstrip().startswith("#"):
                 pairs[parts[0]] = parts[1]
     if pairs or not generate:
         return pairs, None
@@ -72,3 +74,16 @@ def load_credentials(data_dir: Path, *, generate: bool = True) -> tuple[dict[str
     return {new_id: new_key}, (
         f"Generated credentials (kept in {keys_file}):\n  SecretId:  {new_id}\n  SecretKey: {new_key}"
     )
+
+
+def load_read_only_ids(data_dir: Path) -> frozenset[str]:
+    """SecretIds whose keys-file line carries a third word ``readonly`` (``id key readonly``)."""
+    keys_file = Path(os.environ.get("WANXIANG_KEYS_FILE") or data_dir / "credentials")
+    if not keys_file.exists():
+        return frozenset()
+    found = set()
+    for line in keys_file.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].lower() == "readonly" and not line.lstrip().startswith("#"):
+            found.add(parts[0])
+    return frozenset(found)

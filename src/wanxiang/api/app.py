@@ -157,13 +157,15 @@ def _authenticate(api_request: ApiRequest, raw_path: str, settings: Settings) ->
     signed = signature.SignedRequest(
         method=api_request.method, path=raw_path, query=api_request.query, headers=api_request.headers
     )
-    signature.verify(
+    secret_id = signature.verify(
         signed,
         settings.credentials.get,
         now=time.time(),
         skew_seconds=settings.clock_skew_seconds,
         max_window_seconds=settings.max_signature_seconds,
     )
+    if secret_id in settings.read_only_ids and api_request.method not in ("GET", "HEAD"):
+        raise CIError(403, "AccessDenied", f"The key {secret_id} is read-only (the keys file says so): it may only read.")
 
 
 async def _body_chunks(request: Request, timeout: float) -> AsyncIterator[bytes]:

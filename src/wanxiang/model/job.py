@@ -88,6 +88,8 @@ class Job:
     # The effective tag parameters (a template's, or the inline ones), fixed at submit time so a
     # later template edit does not change a queued job.
     params: Tree = field(default_factory=dict)
+    # The Failed job this one was resubmitted from (the console's resubmit), or ''.
+    resubmitted_from: str = ""
 
     @property
     def input_object(self) -> str:

@@ -154,6 +154,39 @@ class JobService:
                 "only Submitted jobs can be canceled.",
             )
 
+    def resubmit(self, ctx: BucketContext, job_id: str) -> Job:
+        """A new Submitted job with the Failed job's request (input, operation, params, callback,
+        queue), linked to it; the old job stays as it was."""
+        found = self.store.jobs.get_many(ctx.bucket_id, [job_id])
+        if not found:
+            raise CIError(404, "NoSuchJob", f"The job {job_id} does not exist in bucket {ctx.bucket_id}.")
+        old = found[0]
+        family = catalog.family_of(old.tag)
+        if family is None:
+            raise CIError(400, "InvalidRequest", f"The job {job_id} has Tag {old.tag}, which this server no longer runs.")
+        if old.state != JobState.FAILED:
+            raise CIError(400, "InvalidRequest", f"The job {job_id} is {old.state.value}; only Failed jobs can be resubmitted.")
+        new = Job(
+            job_id=new_id(FAMILY_JOB_PREFIX[family]),
+            bucket_id=old.bucket_id,
+            region=old.region,
+            tag=old.tag,
+            queue_id=old.queue_id,
+            state=JobState.SUBMITTED,
+            job_level=old.job_level,
+            input=old.input,
+            operation=old.operation,
+            creation_time=self.clock(),
+            callback=old.callback,
+            workflow_id=old.workflow_id,
+            inventory_trigger_job_id=old.inventory_trigger_job_id,
+            workflow=old.workflow,
+            params=old.params,
+            resubmitted_from=old.job_id,
+        )
+        self.store.jobs.insert([new])
+        return new
+
 
 def parse_job_filter(params: Mapping[str, str], path_family: str = "jobs") -> JobFilter:
     """The list filters of the seed, from query parameters looked up case-insensitively."""

@@ -141,6 +141,9 @@ class ProcessedFile:
     path: str
     content_type: str
     size: int
+    width: int = 0
+    height: int = 0  # of one frame
+    format: str = ""
 
 
 @dataclass
@@ -255,7 +258,7 @@ def process_to_file(storage: ObjectStorage, ctx: BucketContext, key: str, rule: 
     fd, path = tempfile.mkstemp(prefix="wanxiang-pic-")
     with os.fdopen(fd, "wb") as out:
         out.write(image.data)
-    return ProcessedFile(path, image.content_type, len(image.data))
+    return ProcessedFile(path, image.content_type, len(image.data), image.width, image.height, image.format)
 
 
 def info_of(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select, update
 
 from wanxiang.store import schema
-from wanxiang.store.codec import to_us
+from wanxiang.store.codec import from_us, to_us
 from wanxiang.store.tx import read, write
 
 c = schema.callbacks
@@ -39,6 +39,14 @@ class CallbackRecord:
     attempts: int
     last_error: str
     payload: str
+
+
+@dataclass(frozen=True)
+class CallbackAttempt:
+    callback_seq: int
+    at: datetime
+    status: int | None
+    error: str
 
 
 @dataclass
@@ -78,3 +86,16 @@ class CallbackStore:
         with read(self.engine) as conn:
             rows = conn.execute(select(c).where(c.c.job_id == job_id).order_by(c.c.seq)).all()
         return [CallbackRecord(r.seq, r.job_id, r.event, r.url, r.state, r.attempts, r.last_error, r.payload) for r in rows]
+
+    def attempts_for(self, callback_seqs: list[int]) -> list[CallbackAttempt]:
+        if not callback_seqs:
+            return []
+        with read(self.engine) as conn:
+            rows = conn.execute(select(a).where(a.c.callback_seq.in_(callback_seqs)).order_by(a.c.seq)).all()
+        return [CallbackAttempt(r.callback_seq, _at(r.at_us), r.status, r.error) for r in rows]
+
+
+def _at(us: int) -> datetime:
+    moment = from_us(us)
+    assert moment is not None
+    return moment

@@ -35,6 +35,7 @@ def job_body(job: Job) -> str:
             "callback": job.callback,
             "workflow": job.workflow,
             "params": job.params,
+            **({"resubmitted_from": job.resubmitted_from} if job.resubmitted_from else {}),
         }
     )
 
@@ -65,6 +66,7 @@ def row_to_job(row: Row[Any]) -> Job:
         workflow=body.get("workflow"),
         result=json.loads(row.result or "{}"),
         params=body.get("params") or {},
+        resubmitted_from=body.get("resubmitted_from", ""),
     )
 
 

@@ -60,6 +60,8 @@ jobs = Table(
     Column("lease_owner", String(64)),
     Column("lease_expires_us", BigInteger),
     Column("attempts", Integer, nullable=False, default=0),
+    Index("ix_jobs_bucket_seq", "bucket_id", "seq"),
+    Index("ix_jobs_bucket_state", "bucket_id", "state", "seq"),
     Index("ix_jobs_bucket_tag", "bucket_id", "tag", "seq"),
     Index("ix_jobs_bucket_tag_state", "bucket_id", "tag", "state", "seq"),
     Index("ix_jobs_bucket_queue", "bucket_id", "queue_id", "seq"),

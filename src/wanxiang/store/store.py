@@ -13,6 +13,7 @@ from wanxiang.store.executions import ExecutionStore
 from wanxiang.store.jobs import JobStore
 from wanxiang.store.queue import JobQueue
 from wanxiang.store.queues import QueueStore
+from wanxiang.store.stats import StatsStore
 from wanxiang.store.styles import StyleStore
 from wanxiang.store.templates import TemplateStore
 from wanxiang.store.workflows import WorkflowStore
@@ -30,6 +31,7 @@ class Store:
     workflows: WorkflowStore = field(init=False)
     executions: ExecutionStore = field(init=False)
     styles: StyleStore = field(init=False)
+    stats: StatsStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.jobs = JobStore(self.engine)
@@ -41,6 +43,7 @@ class Store:
         self.workflows = WorkflowStore(self.engine)
         self.executions = ExecutionStore(self.engine)
         self.styles = StyleStore(self.engine)
+        self.stats = StatsStore(self.engine)
 
     @classmethod
     def open(
