@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.support.database import PG_URL, new_schema_name, require_postgres
+from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
 from tests.support.server import REGION, SECRET_ID, SECRET_KEY, RunningServer, start_server
 from wanxiang.store.db import create_schema, drop_schema, migrate, open_engine
 from wanxiang.store.schema import metadata
@@ -53,9 +55,32 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
+    """One real SeaweedFS (S3 gateway) for the whole session; each user takes a prefix of its own."""
+    try:
+        running = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    except RuntimeError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"SeaweedFS could not start; CI must exercise the S3 backend: {error}")
+        pytest.skip(f"SeaweedFS could not start: {error}")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """One live `wanxiang serve` (SQLite + local folder, 2 workers) shared by the SDK tests."""
     running = start_server(tmp_path_factory.mktemp("server"), "--workers", "2", "--callback-backoff", "0.2")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory, seaweedfs: SeaweedFS) -> Iterator[RunningServer]:
+    """A live server whose objects live in the session's SeaweedFS (SQLite for jobs, 1 worker)."""
+    running = start_server(
+        tmp_path_factory.mktemp("s3server"), "--workers", "1", "--storage-url", seaweedfs.storage_url("server")
+    )
     yield running
     running.stop()
 

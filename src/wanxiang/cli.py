@@ -34,7 +34,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--storage-url",
         default=os.environ.get("WANXIANG_STORAGE_URL", ""),
-        help="object storage: local:/path (default <data-dir>/objects) or memory:",
+        help="object storage: local:/path (default <data-dir>/objects), memory:, or s3://bucket/prefix?endpoint=...",
     )
     parser.add_argument("--log-level", default=os.environ.get("WANXIANG_LOG_LEVEL", "INFO"))
 

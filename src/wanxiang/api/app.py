@@ -91,6 +91,13 @@ def create_app(settings: Settings, router: Router) -> Starlette:
                 request_id=request_id,
                 head=head,
             )
+        except NotImplementedError as error:  # a backend's honest refusal of what it cannot do yet
+            response = error_response(
+                CIError(501, "NotImplemented", str(error) or "This request is not implemented by wanxiang."),
+                resource=resource,
+                request_id=request_id,
+                head=head,
+            )
         except OSError as error:  # storage faults (planted symlinks, a full disk) are CI errors too
             log.warning("storage error on %s %s (request %s): %r", request.method, resource, request_id, error)
             response = error_response(storage_failure(error), resource=resource, request_id=request_id, head=head)

@@ -1,7 +1,8 @@
 """Storage backends by name, as thumbor picks its storages: ``open_storage("local:/srv/data")``.
 
 Forms: ``"local:/path"`` (or ``"local"`` with ``root=...``), ``"memory:"`` / ``"memory"`` (a new, empty
-store on every call). Other backends (an S3-compatible one) plug in with :func:`register_storage`.
+store on every call), ``"s3://<backing-bucket>[/<prefix>]?endpoint=...&region=..."`` (S3-compatible, see
+``storage.s3_config``). Other backends plug in with :func:`register_storage`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,15 @@ def _memory(location: str, **options: Any) -> ObjectStorage:
     return MemoryStorage()
 
 
-_factories: dict[str, StorageFactory] = {"local": _local, "memory": _memory}
+def _s3(location: str, **options: Any) -> ObjectStorage:
+    from wanxiang.storage.s3 import S3Storage
+
+    if options:
+        raise TypeError(f"unknown options for S3 storage (give them in the URL): {sorted(options)}")
+    return S3Storage.from_url(location)
+
+
+_factories: dict[str, StorageFactory] = {"local": _local, "memory": _memory, "s3": _s3}
 
 
 def register_storage(name: str, factory: StorageFactory) -> None:
