@@ -102,6 +102,21 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def mq_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A live server with a RabbitMQ broker for TDMQ callbacks, 2 workers, and a short lease (its
+    workers renew every second, so a cancel reaches a running job quickly)."""
+    from tests.support.rabbit import MQ_URL, require_rabbitmq
+
+    require_rabbitmq()
+    running = start_server(
+        tmp_path_factory.mktemp("mqserver"),
+        "--workers", "2", "--lease-seconds", "3", "--callback-backoff", "1", "--mq-url", MQ_URL,
+    )
+    yield running
+    running.stop()
+
+
 def sdk_client(running: RunningServer):  # type: ignore[no-untyped-def]
     from qcloud_cos import CosConfig, CosS3Client
 

@@ -19,6 +19,7 @@ from wanxiang.api import batch_routes, ci_routes, object_routes, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
+from wanxiang.callbacks.mq import MqPublisher
 from wanxiang.config import Settings
 from wanxiang.services.batches import BatchService
 from wanxiang.services.executions import ExecutionPlanner
@@ -60,10 +61,11 @@ class App:
     @classmethod
     def build(cls, settings: Settings, store: Store, storage: ObjectStorage, *, side: Side = "api") -> App:
         # A worker submits only what the API already accepted (batch children, workflow steps),
-        # whose callback URLs were checked then with the server's policy: it does not check again.
+        # whose callbacks were checked then with the server's policy: it does not check again.
         allow_private = settings.allow_private_callbacks or side == "worker"
+        mq = bool(settings.mq_url) or side == "worker"
         styles = StyleService(store)
-        jobs = JobService(store, allow_private_callbacks=allow_private, styles=styles)
+        jobs = JobService(store, allow_private_callbacks=allow_private, mq_callbacks=mq, styles=styles)
         planner = ExecutionPlanner(store, jobs)
         return cls(
             settings=settings,
@@ -71,12 +73,12 @@ class App:
             store=store,
             storage=storage,
             jobs=jobs,
-            queues=QueueService(store, allow_private_callbacks=allow_private),
+            queues=QueueService(store, allow_private_callbacks=allow_private, mq_callbacks=mq),
             templates=TemplateService(store),
             styles=styles,
             planner=planner,
-            batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private),
-            workflows=WorkflowService(store, planner),
+            batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private, mq_callbacks=mq),
+            workflows=WorkflowService(store, planner, mq_callbacks=mq),
             pic=PicProcessing(
                 storage,
                 styles,
@@ -144,6 +146,7 @@ class App:
         """Delivery of the callback outbox, with the server's policy for private addresses."""
         return Deliverer(
             self.store.callbacks,
+            mq=MqPublisher(self.settings.mq_url) if self.settings.mq_url else None,
             allow_private=self.settings.allow_private_callbacks,
             backoff_seconds=self.settings.callback_backoff_seconds,
         )

@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--callback-backoff", type=float, default=5.0, help="first retry delay of a failed callback (s)")
         command.add_argument(
+            "--mq-url",
+            type=_amqp_url,
+            default=os.environ.get("WANXIANG_MQ_URL", ""),
+            help="RabbitMQ broker (amqp://user:pass@host:5672/vhost) for CallBackType/NotifyConfig Type TDMQ",
+        )
+        command.add_argument(
             "--job-timeout",
             type=_job_timeouts,
             default=os.environ.get("WANXIANG_JOB_TIMEOUTS", ""),
@@ -117,6 +123,14 @@ def _job_timeouts(spec: str) -> str:
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     return spec
+
+
+def _amqp_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    if url and (urlsplit(url).scheme not in ("amqp", "amqps") or not urlsplit(url).hostname):
+        raise argparse.ArgumentTypeError(f"must be an amqp:// or amqps:// URL with a host, not {url!r}")
+    return url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,6 +162,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         lease_seconds=args.lease_seconds,
         allow_private_callbacks=args.allow_private_callbacks,
         callback_backoff_seconds=args.callback_backoff,
+        mq_url=args.mq_url,
         job_timeouts=args.job_timeout,
     )
     if args.command == "serve":

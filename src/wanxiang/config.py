@@ -22,6 +22,7 @@ class Settings:
     default_bucket: str = ""  # bucket used when the Host carries none (an IP or localhost)
     allow_private_callbacks: bool = False
     callback_backoff_seconds: float = 5.0  # first retry delay of a failed callback
+    mq_url: str = ""  # amqp://… : the RabbitMQ broker of TDMQ callbacks; none: TDMQ is refused
     lease_seconds: float = 30.0
     job_timeouts: str = ""  # "<Tag or QueueId>=<seconds>,..." over the per-Tag defaults
     clock_skew_seconds: int = 900  # allowed before a signature's start only, never after its end

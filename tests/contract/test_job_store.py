@@ -132,18 +132,19 @@ def test_a_waiting_job_can_be_canceled_and_says_so_when_read(jobs_store: Store) 
     assert jobs_store.job_queue.claim(at(6), 30) is None  # never handed to a worker
 
 
-def test_a_running_or_finished_job_is_not_canceled(jobs_store: Store) -> None:
+def test_a_running_job_is_asked_to_stop_and_a_finished_one_is_not_canceled(jobs_store: Store) -> None:
     job = pic_job()
     jobs_store.jobs.insert([job])
     claim = jobs_store.job_queue.claim(at(1), 30)
     assert claim is not None
 
     outcome = jobs_store.jobs.cancel(BUCKET, job.job_id, at(2))
-    assert (outcome.found, outcome.canceled, outcome.state) == (True, False, JobState.RUNNING)
+    assert (outcome.found, outcome.canceled, outcome.requested, outcome.state) == (True, False, True, JobState.RUNNING)
+    assert jobs_store.jobs.get(job.job_id).state == JobState.RUNNING  # type: ignore[union-attr]  # its worker ends it
 
     jobs_store.job_queue.finish(job.job_id, claim.lease_token, at(3), JobState.SUCCESS, "Success", "", {})
     outcome = jobs_store.jobs.cancel(BUCKET, job.job_id, at(4))
-    assert (outcome.found, outcome.canceled, outcome.state) == (True, False, JobState.SUCCESS)
+    assert (outcome.found, outcome.canceled, outcome.requested, outcome.state) == (True, False, False, JobState.SUCCESS)
 
 
 def test_canceling_another_buckets_job_finds_nothing_and_changes_nothing(jobs_store: Store) -> None:

@@ -17,15 +17,15 @@ from wanxiang.services.validation import callback_settings
 def test_private_and_loopback_callbacks_are_refused_at_submit(url: str) -> None:
     assert is_private_literal(url)
     with pytest.raises(CIError) as caught:
-        callback_settings({"CallBack": url}, allow_private=False)
+        callback_settings({"CallBack": url}, allow_private=False, mq_enabled=False)
     assert caught.value.status == 400 and "--allow-private-callbacks" in caught.value.message
-    assert callback_settings({"CallBack": url}, allow_private=True)["Url"] == url
+    assert callback_settings({"CallBack": url}, allow_private=True, mq_enabled=False)["Url"] == url
 
 
 def test_a_public_callback_and_no_are_accepted() -> None:
-    assert callback_settings({"CallBack": "https://callback.example.com/hook", "CallBackFormat": "JSON"}, allow_private=False) == {
+    assert callback_settings({"CallBack": "https://callback.example.com/hook", "CallBackFormat": "JSON"}, allow_private=False, mq_enabled=False) == {
         "Url": "https://callback.example.com/hook", "Format": "JSON"}
-    assert callback_settings({"CallBack": "no"}, allow_private=False) == {"Url": "no"}
+    assert callback_settings({"CallBack": "no"}, allow_private=False, mq_enabled=False) == {"Url": "no"}
 
 
 @pytest.mark.parametrize(
@@ -34,13 +34,24 @@ def test_a_public_callback_and_no_are_accepted() -> None:
         ({"CallBack": "ftp://example.com/x"}, "http"),
         ({"CallBack": "https://example.com", "CallBackFormat": "YAML"}, "CallBackFormat"),
         ({"CallBack": "https://example.com", "CallBackType": "Pigeon"}, "CallBackType"),
-        ({"CallBack": "https://example.com", "CallBackType": "TDMQ"}, "TDMQ"),
+        ({"CallBackType": "TDMQ", "CallBackMqConfig": {"MqMode": "Queue", "MqName": "done"}}, "--mq-url"),
+        ({"CallBackType": "TDMQ"}, "CallBackMqConfig.MqName is required"),
+        ({"CallBackType": "TDMQ", "CallBackMqConfig": {"MqMode": "Fanout", "MqName": "x"}}, "CallBackMqConfig.MqMode"),
+        ({"CallBackType": "TDMQ", "CallBackMqConfig": {"MqName": "amq.direct"}}, "amq."),
+        ({"CallBackType": "Kafka"}, "Kafka"),
     ],
 )
 def test_bad_callback_settings_name_the_field(request_tree: dict[str, str], fragment: str) -> None:
     with pytest.raises(CIError) as caught:
-        callback_settings(request_tree, allow_private=False)
+        callback_settings(request_tree, allow_private=False, mq_enabled=False)
     assert fragment in caught.value.message
+
+
+def test_a_tdmq_callback_is_kept_as_its_target_when_a_broker_is_configured() -> None:
+    request = {"CallBackType": "TDMQ", "CallBackFormat": "JSON",
+               "CallBackMqConfig": {"MqRegion": "gz", "MqMode": "Topic", "MqName": "media.done"}}
+    assert callback_settings(request, allow_private=False, mq_enabled=True) == {
+        "Type": "TDMQ", "Format": "JSON", "MqMode": "Topic", "MqName": "media.done", "MqRegion": "gz"}
 
 
 def test_a_name_that_resolves_to_loopback_is_refused_at_delivery() -> None:

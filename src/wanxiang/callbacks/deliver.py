@@ -1,7 +1,5 @@
-"""Deliver due callbacks from the outbox: POST, record the attempt, retry with backoff.
-
-A transport is a small Protocol keyed by name so MQ transports can join the HTTP one later.
-"""
+"""Deliver due callbacks from the outbox: POST (or publish to the MQ broker), record the
+attempt, retry with backoff."""
 
 from __future__ import annotations
 
@@ -14,8 +12,10 @@ from typing import Protocol
 
 import httpx
 
+from wanxiang.callbacks.mq import MqPublisher
 from wanxiang.callbacks.policy import pinned_request, vetted_address
 from wanxiang.model import times
+from wanxiang.model.notify import MQ_URL_FLAG, parse_mq_target
 from wanxiang.store.callbacks import CallbackStore, DueCallback
 
 log = logging.getLogger("wanxiang.callbacks")
@@ -51,6 +51,9 @@ class NotDeliverable(Exception):
 class Deliverer:
     store: CallbackStore
     transport: Transport = field(default_factory=HttpTransport)
+    # The broker of TDMQ targets; None in a process started without --mq-url (such targets then
+    # wait, retried, for a process that has one).
+    mq: MqPublisher | None = None
     allow_private: bool = False
     max_attempts: int = 6
     backoff_seconds: float = 5.0
@@ -67,15 +70,16 @@ class Deliverer:
         error = ""
         give_up = False
         try:
-            address = None
-            if not self.allow_private:
-                try:
-                    address = vetted_address(callback.url)
-                except ValueError as exc:
-                    raise NotDeliverable(f"{callback.url} refused: {exc}") from exc
-            status = self.transport.send(callback.url, callback.content_type, callback.payload, address)
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
+            mq_target = parse_mq_target(callback.url)
+            if mq_target is not None:
+                if self.mq is None:
+                    raise RuntimeError(f"this process has no MQ broker; start it with {MQ_URL_FLAG}")
+                message_id = f"{callback.job_id}/{callback.seq}"
+                self.mq.publish(mq_target, callback.event, callback.content_type, callback.payload, message_id)
+            else:
+                status = self._post(callback)
+                if not 200 <= status < 300:
+                    error = f"HTTP {status}"
         except NotDeliverable as exc:
             error, give_up = str(exc), True
         except Exception as exc:  # network errors of any kind are retried
@@ -89,11 +93,24 @@ class Deliverer:
             log.warning("callback %s for job %s: attempt %d failed: %s", callback.seq, callback.job_id, attempts, error)
         self.store.record(callback, self.clock(), status, error, retry_at, give_up)
 
-    def run(self, stop: threading.Event, interval: float = 0.2) -> None:
-        while not stop.is_set():
+    def _post(self, callback: DueCallback) -> int:
+        address = None
+        if not self.allow_private:
             try:
-                if not self.deliver_due():
-                    stop.wait(interval)
-            except Exception:
-                log.exception("callback delivery loop error")
-                stop.wait(1.0)
+                address = vetted_address(callback.url)
+            except ValueError as exc:
+                raise NotDeliverable(f"{callback.url} refused: {exc}") from exc
+        return self.transport.send(callback.url, callback.content_type, callback.payload, address)
+
+    def run(self, stop: threading.Event, interval: float = 0.2) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    if not self.deliver_due():
+                        stop.wait(interval)
+                except Exception:
+                    log.exception("callback delivery loop error")
+                    stop.wait(1.0)
+        finally:
+            if self.mq is not None:
+                self.mq.close()

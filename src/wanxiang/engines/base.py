@@ -66,7 +66,11 @@ class JobIO(Protocol):
         """A private scratch folder, removed after the job."""
         ...
 
-    def progress(self, percent: int) -> None: ...
+    def progress(self, percent: int) -> None:
+        """Report how far the job is. Also where a job a user cancelled stops: it raises
+        ``JobCancelled``. Call it between steps (frames, operations), as often as is cheap; the
+        worker throttles what it records."""
+        ...
 
 
 class Engine(Protocol):

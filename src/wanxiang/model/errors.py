@@ -36,3 +36,8 @@ class JobFailure(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class JobCancelled(Exception):
+    """A user asked the running job to stop: raised out of the engine between its steps (through
+    ``JobIO.progress`` or ``JobIO.write_object``); the job ends ``Cancel`` with no output."""

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from wanxiang.model.errors import invalid_argument
 from wanxiang.model.job import JobState, QueueFamily
+from wanxiang.model.notify import notify_target
 from wanxiang.model.tree import Tree, child, is_true, text
 
 START, END = "Start", "End"
@@ -207,10 +208,10 @@ def queue_field_for(kind: str, family_of: FamilyOf) -> str:
 
 
 def notify_enabled(config: Tree, event: str) -> bool:
-    """Whether a NotifyConfig asks for ``event``: a Url and the event named, unless State is Off
-    (the SDK's own examples send no State at all)."""
+    """Whether a NotifyConfig asks for ``event``: a target (a Url, or TDMQ's MqName) and the event
+    named, unless State is Off (the SDK's own examples send no State at all)."""
     events = {e.strip() for e in text(config, "Event").split(",")}
-    return text(config, "State") != "Off" and bool(text(config, "Url")) and event in events
+    return text(config, "State") != "Off" and bool(notify_target(config)) and event in events
 
 
 # -- upload triggers ------------------------------------------------------------------------------

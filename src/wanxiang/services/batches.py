@@ -35,6 +35,7 @@ class BatchService:
     jobs: JobService
     planner: ExecutionPlanner
     allow_private_callbacks: bool = False
+    mq_callbacks: bool = False  # a broker is configured: CallBackType TDMQ is accepted
     clock: Callable[[], datetime] = times.now
 
     def create(self, ctx: BucketContext, request: Tree) -> Batch:
@@ -62,7 +63,9 @@ class BatchService:
         if batch_type == BatchType.WORKFLOW:
             batch.workflow_id = self._workflow(ctx, operation).workflow_id
         else:
-            validation.callback_settings(operation, allow_private=self.allow_private_callbacks)
+            validation.callback_settings(
+                operation, allow_private=self.allow_private_callbacks, mq_enabled=self.mq_callbacks
+            )
             self.child_for(batch, SAMPLE_KEY)  # raises what the first child would
         self.store.batches.insert(batch)
         return batch

@@ -16,6 +16,7 @@ from wanxiang.model.batch import output_values, with_output_object
 from wanxiang.model.errors import CIError
 from wanxiang.model.ids import EXECUTION_PREFIX, new_id
 from wanxiang.model.job import Job, JobState, QueueFamily
+from wanxiang.model.notify import notify_target
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import (
     START,
@@ -122,7 +123,7 @@ class ExecutionPlanner:
 
     def finish_callbacks(self, execution: Execution, state: JobState, tasks: dict[str, Job]) -> list[PendingCallback]:
         config = self._notify_config(execution)
-        url = text(config, "Url")
+        url = notify_target(config)
         if not notify_enabled(config, "WorkflowFinish"):
             return []
         finished = replace(execution, state=state, end_time=self.clock())
@@ -150,9 +151,13 @@ def _task_callback(start_input: Tree) -> Tree:
     config = child(start_input, "NotifyConfig")
     if config is None:
         return {}
-    if notify_enabled(config, "TaskFinish"):
-        return {"CallBack": text(config, "Url"), "CallBackFormat": text(config, "ResultFormat") or "XML"}
-    return {"CallBack": "no"}
+    if not notify_enabled(config, "TaskFinish"):
+        return {"CallBack": "no"}
+    fmt = text(config, "ResultFormat") or "XML"
+    if text(config, "Type").strip() == "TDMQ":
+        mq = {field: text(config, field) for field in ("MqMode", "MqName", "MqRegion")}
+        return {"CallBackType": "TDMQ", "CallBackMqConfig": mq, "CallBackFormat": fmt}
+    return {"CallBack": text(config, "Url"), "CallBackFormat": fmt}
 
 
 def _produced_key(job: Job, fallback: str) -> str:

@@ -18,7 +18,7 @@ from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import parse_list_common
 from wanxiang.services.styles import StyleService, expand_styles
-from wanxiang.store.jobs import JobFilter
+from wanxiang.store.jobs import JobFilter, QueueFull
 from wanxiang.store.queues import default_queue_id
 from wanxiang.store.store import Store
 from wanxiang.wire.submit import JobOperation, SubmitJob
@@ -30,6 +30,7 @@ MAX_PAGE = 100
 class JobService:
     store: Store
     allow_private_callbacks: bool = False
+    mq_callbacks: bool = False  # a broker is configured: CallBackType TDMQ is accepted
     clock: Callable[[], datetime] = times.now
     styles: StyleService | None = None  # the App's; a JobService built alone makes its own, once
 
@@ -41,13 +42,23 @@ class JobService:
     def submit(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
         self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
         jobs = self.build(ctx, request, path_family=path_family)
-        self.store.jobs.insert(jobs)
+        try:
+            self.store.jobs.insert(jobs, bounded=True)
+        except QueueFull as full:
+            raise CIError(
+                400,
+                "InvalidRequest",
+                f"The queue {full.queue_id} already holds {full.cap} Submitted jobs, its MaxSize; "
+                "submit again when some have started, or raise MaxSize.",
+            ) from None
         return jobs
 
     def build(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
         """The validated jobs a request describes, not stored (batch jobs and workflows store them)."""
         tags = request.tags(default=catalog.default_tag(path_family) or "")
-        callback = validation.checked_callback(request.callback, allow_private=self.allow_private_callbacks)
+        callback = validation.checked_callback(
+            request.callback, allow_private=self.allow_private_callbacks, mq_enabled=self.mq_callbacks
+        )
         now = self.clock()
         return [
             self._build(ctx, request, op, tag, callback, now) for op, tag in zip(request.operations, tags, strict=True)
@@ -146,12 +157,12 @@ class JobService:
         outcome = self.store.jobs.cancel(ctx.bucket_id, job_id, self.clock())
         if not outcome.found:
             raise CIError(404, "NoSuchJob", f"The job {job_id} does not exist in bucket {ctx.bucket_id}.")
-        if not outcome.canceled:
+        if not (outcome.canceled or outcome.requested):
             raise CIError(
                 400,
                 "InvalidRequest",
                 f"The job {job_id} is {outcome.state.value if outcome.state else 'unknown'}; "
-                "only Submitted jobs can be canceled.",
+                "only Submitted and Running jobs can be canceled.",
             )
 
     def resubmit(self, ctx: BucketContext, job_id: str) -> Job:

@@ -6,25 +6,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from wanxiang.callbacks.policy import check_url_shape, is_private_literal
 from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.job import QueueFamily
 from wanxiang.model.page import NumberedPage
-from wanxiang.model.queue import Queue, QueueState
+from wanxiang.model.queue import LIMIT_RANGE, Queue, QueueState
 from wanxiang.model.tree import Tree, child, text
+from wanxiang.services import validation
 from wanxiang.services.context import BucketContext
 from wanxiang.services.listing import page_params
 from wanxiang.store.store import Store
 
 MAX_QUEUE_IDS = 10
-NOTIFY_FIELDS = ("Url", "Event", "Type", "State", "ResultFormat", "MqMode", "MqName", "MqRegion")
+
 
 
 @dataclass
 class QueueService:
     store: Store
     allow_private_callbacks: bool = False
+    mq_callbacks: bool = False  # a broker is configured: NotifyConfig Type TDMQ is accepted
     clock: Callable[[], datetime] = times.now
 
     def list(self, ctx: BucketContext, family: QueueFamily, params: Mapping[str, str]) -> NumberedPage[Queue]:
@@ -60,30 +61,30 @@ class QueueService:
         if state is not None and state not in (QueueState.ACTIVE, QueueState.PAUSED):
             raise invalid_argument(f"State must be Active or Paused, not {state!r}.")
         notify = self._notify(child(request, "NotifyConfig"))
-        updated = self.store.queues.update(queue_id, self.clock(), name=name, state=state, notify_config=notify)
+        limits = {field: _limit(request, field) for field in LIMIT_RANGE}
+        updated = self.store.queues.update(
+            queue_id,
+            self.clock(),
+            name=name,
+            state=state,
+            notify_config=notify,
+            max_size=limits["MaxSize"],
+            max_concurrent=limits["MaxConcurrent"],
+        )
         assert updated is not None
         return updated
 
     def _notify(self, node: Tree | None) -> Tree | None:
-        if node is None:
-            return None
-        config = {k: text(node, k).strip() for k in NOTIFY_FIELDS if text(node, k).strip()}
-        if config.get("State", "Off") not in ("On", "Off"):
-            raise invalid_argument("NotifyConfig.State must be On or Off.")
-        if config.get("ResultFormat", "XML").upper() not in ("XML", "JSON"):
-            raise invalid_argument("NotifyConfig.ResultFormat must be XML or JSON.")
-        if config.get("Type", "Url") != "Url" and config.get("State") == "On":
-            raise invalid_argument(f"NotifyConfig.Type {config['Type']} is not available in wanxiang; use Url.")
-        url = config.get("Url", "")
-        if url:
-            problem = check_url_shape(url)
-            if problem:
-                raise invalid_argument("NotifyConfig.Url: " + problem)
-            if not self.allow_private_callbacks and is_private_literal(url):
-                raise invalid_argument(
-                    f"NotifyConfig.Url {url!r} points to a private or loopback address; the server refuses "
-                    "those unless started with --allow-private-callbacks."
-                )
-        elif config.get("State") == "On":
-            raise invalid_argument("NotifyConfig.Url is required when NotifyConfig.State is On.")
-        return config
+        return validation.checked_notify_config(
+            node, "NotifyConfig", allow_private=self.allow_private_callbacks, mq_enabled=self.mq_callbacks
+        )
+
+
+def _limit(request: Tree, field: str) -> int | None:
+    raw = text(request, field).strip()
+    if not raw:
+        return None
+    low, high = LIMIT_RANGE[field]
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise invalid_argument(f"{field} must be a whole number from {low} to {high}, not {raw!r}.")
+    return int(raw)

@@ -12,6 +12,7 @@ from wanxiang.model import times
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.ids import WORKFLOW_PREFIX, new_id
 from wanxiang.model.job import Job
+from wanxiang.model.notify import mq_unavailable, parse_mq_config
 from wanxiang.model.page import CursorPage, NumberedPage
 from wanxiang.model.tree import Tree, child, text
 from wanxiang.model.workflow import (
@@ -49,6 +50,7 @@ class UploadEvent:
 class WorkflowService:
     store: Store
     planner: ExecutionPlanner
+    mq_callbacks: bool = False  # a broker is configured: NotifyConfig Type TDMQ is accepted
     clock: Callable[[], datetime] = times.now
 
     # -- CRUD ---------------------------------------------------------------------------------------
@@ -110,7 +112,17 @@ class WorkflowService:
         validate_topology(topology)
         assert topology is not None
         self._check_queues(ctx, topology)
+        self._check_notify(topology)
         return name, WorkflowState(raw_state), topology
+
+    def _check_notify(self, topology: Tree) -> None:
+        """A TDMQ NotifyConfig needs a broker and a well-formed target. (Its Url form is checked
+        where it is delivered.)"""
+        config = child(topology, "Nodes", START, "Input", "NotifyConfig")
+        if config is not None and text(config, "Type").strip() == "TDMQ" and text(config, "State").strip() != "Off":
+            if not self.mq_callbacks:
+                raise mq_unavailable("Start.Input.NotifyConfig.Type")
+            parse_mq_config(config, "Start.Input.NotifyConfig")
 
     def _check_queues(self, ctx: BucketContext, topology: Tree) -> None:
         start_input = child(topology, "Nodes", START, "Input") or {}

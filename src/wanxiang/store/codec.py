@@ -85,6 +85,8 @@ def row_to_queue(row: Row[Any]) -> Queue:
         notify_config=json.loads(row.notify_config or "{}"),
         max_size=row.max_size,
         max_concurrent=row.max_concurrent,
+        size_cap=row.size_cap,
+        concurrent_cap=row.concurrent_cap,
     )
 
 

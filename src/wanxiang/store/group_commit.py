@@ -20,28 +20,28 @@ from sqlalchemy import Connection, Engine
 
 from wanxiang.store.tx import write
 
-Rows = Sequence[dict[str, Any]]
-WriteRows = Callable[[Connection, Rows], None]
+Request = Any  # what one caller hands over (a job insert: its rows and whether the queue is bounded)
+WriteRequests = Callable[[Connection, Sequence[Request]], None]
 MAX_BATCH = 256  # callers per transaction
 
 
 class GroupWriter:
-    def __init__(self, engine: Engine, write_rows: WriteRows) -> None:
+    def __init__(self, engine: Engine, write_requests: WriteRequests) -> None:
         self.engine = engine
-        self.write_rows = write_rows
-        self._pending: queue.SimpleQueue[tuple[Rows, Future[None]] | None] = queue.SimpleQueue()
+        self.write_requests = write_requests
+        self._pending: queue.SimpleQueue[tuple[Request, Future[None]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
 
-    def write(self, rows: Rows) -> None:
-        """Write ``rows``; returns once they are committed (raises what writing them raised)."""
+    def write(self, request: Request) -> None:
+        """Write ``request``; returns once it is committed (raises what writing it raised)."""
         if self._thread is None:
             with self._start:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._loop, name="sqlite-group-writer", daemon=True)
                     self._thread.start()
         done: Future[None] = Future()
-        self._pending.put((rows, done))
+        self._pending.put((request, done))
         done.result()
 
     def close(self) -> None:
@@ -67,10 +67,10 @@ class GroupWriter:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[Rows, Future[None]]]) -> None:
+    def _commit(self, batch: list[tuple[Request, Future[None]]]) -> None:
         try:
             with write(self.engine) as conn:
-                self.write_rows(conn, [row for rows, _ in batch for row in rows])
+                self.write_requests(conn, [request for request, _ in batch])
         except BaseException as error:  # noqa: BLE001 - each caller learns its own outcome
             if len(batch) == 1:
                 batch[0][1].set_exception(error)

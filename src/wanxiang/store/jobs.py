@@ -6,12 +6,13 @@ The worker's side of the same table (claim, renew, finish, release) is ``wanxian
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import Job, JobState
@@ -27,8 +28,13 @@ j = schema.jobs
 _INSERT = insert(j)  # built once; compiled once per connection by SQLAlchemy's cache
 
 
-def _insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    conn.execute(_INSERT, list(rows))
+def _insert_requests(conn: Connection, requests: Sequence[tuple[Sequence[dict[str, Any]], bool]]) -> None:
+    """Each request's rows, its queue room checked first when bounded (counting the requests
+    before it in this transaction); one notify for them all."""
+    for rows, bounded in requests:
+        if bounded:
+            _check_room(conn, Counter(row["queue_id"] for row in rows))
+        conn.execute(_INSERT, list(rows))
     notify(conn)
 
 
@@ -42,11 +48,19 @@ class JobFilter:
     window: PageWindow = PageWindow()
 
 
+class QueueFull(Exception):
+    def __init__(self, queue_id: str, cap: int) -> None:
+        super().__init__(f"queue {queue_id} holds its MaxSize of {cap} Submitted jobs")
+        self.queue_id = queue_id
+        self.cap = cap
+
+
 @dataclass
 class CancelOutcome:
     found: bool
     state: JobState | None = None
-    canceled: bool = False
+    canceled: bool = False  # it ended Cancel now (it had not started)
+    requested: bool = False  # it is Running: its worker is asked to stop it
 
 
 @dataclass
@@ -60,18 +74,19 @@ class JobStore:
     def _write(self) -> Tx:
         return write(self.engine)
 
-    def insert(self, jobs: Iterable[Job]) -> None:
-        """Store new jobs; returns once they are committed."""
+    def insert(self, jobs: Iterable[Job], *, bounded: bool = False) -> None:
+        """Store new jobs; returns once they are committed. ``bounded``: refuse them all
+        (QueueFull) if they would take a queue past the MaxSize its user set."""
         rows = [_job_row(job) for job in jobs]  # built before any transaction starts
         if not rows:
             return
         if is_sqlite(self.engine):
             if self._group is None:
-                self._group = GroupWriter(self.engine, _insert_rows)
-            self._group.write(rows)
+                self._group = GroupWriter(self.engine, _insert_requests)
+            self._group.write((rows, bounded))
         else:
             with self._write() as conn:
-                _insert_rows(conn, rows)
+                _insert_requests(conn, [(rows, bounded)])
         self.wake()
 
     def close(self) -> None:
@@ -112,6 +127,8 @@ class JobStore:
         return [row_to_job(r) for r in rows], token
 
     def cancel(self, bucket_id: str, job_id: str, now: datetime) -> CancelOutcome:
+        """Cancel a job that has not started; ask a Running one to stop (its worker sees the
+        request when it next renews its lease, and ends it Cancel unless it finished first)."""
         with self._write() as conn:
             row = conn.execute(
                 select(j.c.state).where(j.c.bucket_id == bucket_id, j.c.job_id == job_id)
@@ -119,6 +136,16 @@ class JobStore:
             if row is None:
                 return CancelOutcome(found=False)
             state = JobState(row.state)
+            if state == JobState.RUNNING:
+                asked = conn.execute(
+                    update(j)
+                    .where(j.c.job_id == job_id, j.c.state == JobState.RUNNING)
+                    .values(cancel_us=func.coalesce(j.c.cancel_us, to_us(now)))
+                ).rowcount
+                if asked:
+                    return CancelOutcome(found=True, state=state, requested=True)
+                # It finished between the read and the update: it keeps its outcome.
+                state = JobState(conn.execute(select(j.c.state).where(j.c.job_id == job_id)).scalar_one())
             if state not in (JobState.SUBMITTED, JobState.PAUSE):
                 return CancelOutcome(found=True, state=state)
             conn.execute(
@@ -127,6 +154,25 @@ class JobStore:
                 .values(state=JobState.CANCEL, end_us=to_us(now), code="Cancel", message="The job was canceled.")
             )
             return CancelOutcome(found=True, state=JobState.CANCEL, canceled=True)
+
+
+def _check_room(conn: Connection, adding: Counter[str]) -> None:
+    for queue_id, count in sorted(adding.items()):
+        # The queue row's lock first, the count in the next statement: on PostgreSQL that count's
+        # snapshot then sees every submit that held the lock before us.
+        pick = select(schema.queues.c.size_cap).where(
+            schema.queues.c.queue_id == queue_id, schema.queues.c.size_cap.is_not(None)
+        )
+        if conn.dialect.name == "postgresql":
+            pick = pick.with_for_update()
+        cap = conn.execute(pick).scalar()
+        if cap is None:
+            continue
+        queued = conn.execute(
+            select(func.count()).select_from(j).where(j.c.queue_id == queue_id, text("jobs.state = 'Submitted'"))
+        ).scalar_one()
+        if queued + count > cap:
+            raise QueueFull(queue_id, int(cap))
 
 
 def _job_row(job: Job) -> dict[str, Any]:
@@ -150,7 +196,7 @@ def _job_row(job: Job) -> dict[str, Any]:
     }
 
 
-__all__ = ["JobStore", "JobFilter", "CancelOutcome", "IntegrityError"]
+__all__ = ["JobStore", "JobFilter", "CancelOutcome", "QueueFull", "IntegrityError"]
 
 
 # Other repositories insert jobs inside their own transactions (batch pages, workflow steps).

@@ -2,7 +2,11 @@
 
 A claim takes the best Submitted job of an Active queue and stamps it with a fresh lease token,
 in one statement: ``FOR UPDATE SKIP LOCKED`` in autocommit on PostgreSQL, one ``BEGIN IMMEDIATE``
-transaction on SQLite. Only the holder of the current token can renew or finish the job.
+transaction on SQLite. Only the holder of the current token can renew or finish the job; a renewal
+also tells the worker when a user asked the job to stop (``Lease.CANCEL_REQUESTED``).
+
+A queue whose user set MaxConcurrent has that many slots (``queue_slots``): a claim takes a free
+one, a finish or a lease rescue frees it; ``set_slots`` makes them when a user sets the cap.
 
 ``notify(conn)`` is the one place that tells sleeping PostgreSQL workers new work is claimable.
 """
@@ -14,14 +18,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, bindparam, text
+from sqlalchemy import Connection, Engine, TextClause, bindparam, delete, insert, select, text, update
 
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
-from wanxiang.store import outbox
+from wanxiang.store import outbox, schema
 from wanxiang.store.codec import dumps, row_to_job, to_us
 from wanxiang.store.db import is_sqlite
 from wanxiang.store.tx import write
@@ -38,18 +43,83 @@ def notify(conn: Connection) -> None:
         conn.execute(_NOTIFY)
 
 
-def load_queries(*, skip_locked: bool) -> dict[str, str]:
-    """The named statements of ``queue.sql``, with the claim also narrowed by Tag (``claim_tagged``)."""
+def load_queries(dialect: str) -> dict[str, str]:
+    """The named statements of ``queue.sql`` for ``dialect`` (a ``<name>@<dialect>`` block replaces
+    ``<name>``), with the claim also narrowed by Tag (``claim_tagged``)."""
     named: dict[str, str] = {}
+    variants: dict[str, str] = {}
     for block in re.split(r"^-- name: ", QUERIES.read_text(), flags=re.MULTILINE)[1:]:
         name, _, body = block.partition("\n")
         sql = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--")).strip()
-        named[name.strip()] = sql
-    lock = "FOR UPDATE OF jobs SKIP LOCKED" if skip_locked else ""
+        base, _, only = name.strip().partition("@")
+        if not only:
+            named[base] = sql
+        elif only == dialect:
+            variants[base] = sql
+    named.update(variants)
     claim = named.pop("claim")
-    named["claim"] = claim.format(tag_filter="", skip_locked=lock)
-    named["claim_tagged"] = claim.format(tag_filter="AND jobs.tag IN :tags", skip_locked=lock)
+    named["claim"] = claim.format(tag_filter="")
+    named["claim_tagged"] = claim.format(tag_filter="AND jobs.tag IN :tags")
     return named
+
+
+def set_slots(conn: Connection, queue_id: str, cap: int) -> None:
+    """Give a queue ``cap`` slots, in the caller's transaction (which holds the queue row): the
+    slots below the cap exist, free ones above it go, and jobs already Running in the queue hold
+    one each (above the cap when they are more than it allows, until they end)."""
+    slots = schema.queue_slots
+    held = {
+        row.slot: row.job_id
+        for row in conn.execute(select(slots.c.slot, slots.c.job_id).where(slots.c.queue_id == queue_id))
+    }
+    missing = [n for n in range(cap) if n not in held]
+    if missing:
+        conn.execute(insert(slots), [{"queue_id": queue_id, "slot": n, "job_id": None} for n in missing])
+    conn.execute(delete(slots).where(slots.c.queue_id == queue_id, slots.c.slot >= cap, slots.c.job_id.is_(None)))
+    holders = {job_id for job_id in held.values() if job_id is not None}
+    running = conn.execute(
+        select(schema.jobs.c.job_id).where(schema.jobs.c.queue_id == queue_id, text("jobs.state = 'Running'"))
+    ).scalars()
+    free = sorted(n for n in range(cap) if held.get(n) is None)
+    extra = max([cap - 1, *held]) + 1
+    for job_id in running:
+        if job_id in holders:
+            continue
+        if free:
+            conn.execute(
+                update(slots).where(slots.c.queue_id == queue_id, slots.c.slot == free.pop(0)).values(job_id=job_id)
+            )
+        else:
+            conn.execute(insert(slots).values(queue_id=queue_id, slot=extra, job_id=job_id))
+            extra += 1
+
+
+_STATEMENTS: dict[str, dict[str, TextClause]] = {}
+
+
+def _statements(dialect: str) -> dict[str, TextClause]:
+    # Built once per dialect: the worker path runs these thousands of times a second.
+    if dialect not in _STATEMENTS:
+        built = {name: text(sql) for name, sql in load_queries(dialect).items()}
+        built["claim_tagged"] = built["claim_tagged"].bindparams(bindparam("tags", expanding=True))
+        built["free_slots"] = built["free_slots"].bindparams(bindparam("job_ids", expanding=True))
+        _STATEMENTS[dialect] = built
+    return _STATEMENTS[dialect]
+
+
+CANCELED = "The job was canceled."
+
+
+class Lease(Enum):
+    """What a renewal found."""
+
+    HELD = "held"
+    LOST = "lost"  # the lease lapsed and another worker may own the job now
+    CANCEL_REQUESTED = "cancel"  # still held, and a user asked the job to stop
+
+    def __bool__(self) -> bool:
+        """True while the lease is held, as the plain renewal answer used to be."""
+        return self is not Lease.LOST
 
 
 @dataclass(frozen=True)
@@ -66,9 +136,7 @@ class JobQueue:
 
     def __post_init__(self) -> None:
         self._sqlite = is_sqlite(self.engine)
-        # Built once: the worker path runs these thousands of times a second.
-        self._sql = {name: text(sql) for name, sql in load_queries(skip_locked=not self._sqlite).items()}
-        self._sql["claim_tagged"] = self._sql["claim_tagged"].bindparams(bindparam("tags", expanding=True))
+        self._sql = _statements(self.engine.dialect.name)
 
     def _single(self) -> Any:
         """A connection for one self-contained statement: autocommit on PostgreSQL (no BEGIN and
@@ -78,7 +146,8 @@ class JobQueue:
         return _Autocommit(self.engine)
 
     def claim(self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None) -> Claim | None:
-        """Take the best Submitted job of an Active queue: one statement, one round trip."""
+        """Take the best Submitted job of an Active queue with a free slot: one statement, one
+        round trip (on SQLite a second, in-process, when the queue has a cap)."""
         token = uuid.uuid4().hex
         now_us = to_us(now)
         params: dict[str, Any] = {"token": token, "expires": now_us + int(lease_seconds * 1_000_000), "now": now_us}
@@ -88,9 +157,17 @@ class JobQueue:
             params["tags"] = list(tags)
         with self._single() as conn:
             row = conn.execute(statement, params).first()
+            if row is None and not self._sqlite:
+                # The candidate's queue may have lost its last slot to another worker between our
+                # snapshot and its lock; a second look skips that queue, now seen full.
+                row = conn.execute(statement, params).first()
+            if row is not None and self._sqlite:
+                conn.execute(self._sql["take_slot"], {"queue_id": row.queue_id, "job_id": row.job_id})
         return Claim(row_to_job(row), token) if row else None
 
-    def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> bool:
+    def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> Lease:
+        """Extend the lease; the answer says whether it is still held and whether a user asked
+        the job to stop."""
         params = {
             "job_id": job_id,
             "token": token,
@@ -98,7 +175,10 @@ class JobQueue:
             "progress": progress,
         }
         with self._single() as conn:
-            return bool(conn.execute(self._sql["renew"], params).rowcount)
+            row = conn.execute(self._sql["renew"], params).first()
+        if row is None:
+            return Lease.LOST
+        return Lease.CANCEL_REQUESTED if row.cancel_us is not None else Lease.HELD
 
     def finish(
         self,
@@ -115,7 +195,7 @@ class JobQueue:
 
         ``callbacks`` are the notifications the finished job owes, prepared by the caller; they go
         into the outbox in the same transaction as the outcome, so a finished job never misses its
-        callback. Without them this is one statement."""
+        callback. Without them this is one statement on PostgreSQL."""
         now_us = to_us(now)
         params = {
             "job_id": job_id,
@@ -127,29 +207,33 @@ class JobQueue:
             "end": now_us,
             "progress": 100 if state == JobState.SUCCESS else None,
         }
-        if not callbacks:
-            with self._single() as conn:
-                row = conn.execute(self._sql["finish"], params).first()
-            return row_to_job(row) if row else None
-        with write(self.engine) as conn:
+        with self._single() if not callbacks else write(self.engine) as conn:
             row = conn.execute(self._sql["finish"], params).first()
             if row is None:
                 return None
+            if self._sqlite:
+                conn.execute(self._sql["free_slots"], {"job_ids": [job_id]})
             outbox.enqueue(conn, job_id, callbacks, now_us)
             return row_to_job(row)
 
     def release_expired(self, now: datetime, max_attempts: int = 5) -> int:
-        """Give jobs whose worker stopped renewing back to the queue (or fail them after too many tries)."""
+        """Give jobs whose worker stopped renewing back to the queue (or fail them after too many
+        tries, or end them Cancel when a user asked them to stop)."""
         now_us = to_us(now)
         lost = f"The job's worker stopped {max_attempts} times while running it; giving up."
         with write(self.engine) as conn:
-            failed = conn.execute(
-                self._sql["fail_lost"], {"now": now_us, "max_attempts": max_attempts, "message": lost}
-            ).rowcount
-            again = conn.execute(self._sql["release"], {"now": now_us}).rowcount
+            ended = [
+                *conn.execute(self._sql["cancel_lost"], {"now": now_us, "message": CANCELED}).scalars(),
+                *conn.execute(
+                    self._sql["fail_lost"], {"now": now_us, "max_attempts": max_attempts, "message": lost}
+                ).scalars(),
+            ]
+            again = list(conn.execute(self._sql["release"], {"now": now_us}).scalars())
+            if ended or again:
+                conn.execute(self._sql["free_slots"], {"job_ids": ended + again})
             if again:
                 notify(conn)
-        return int(failed or 0) + int(again or 0)
+        return len(ended) + len(again)
 
 
 class _Autocommit:

@@ -1,13 +1,20 @@
 -- The queue protocol of wanxiang's workers: the jobs table is the queue.
 --
--- Loaded by wanxiang.store.queue, one statement per "-- name:" block. Two placeholders are filled
--- per database: {skip_locked} is "FOR UPDATE OF jobs SKIP LOCKED" on PostgreSQL and empty on
--- SQLite (whose writers are serialised by BEGIN IMMEDIATE); {tag_filter} narrows a claim to some
--- Tags. States are written into the SQL, not bound: a partial index (ix_jobs_submitted,
+-- Loaded by wanxiang.store.queue, one statement per "-- name:" block; a block named
+-- "<name>@postgresql" replaces "<name>" on PostgreSQL. {tag_filter} narrows a claim to some Tags.
+-- States are written into the SQL, not bound: a partial index (ix_jobs_submitted,
 -- ix_jobs_running_lease) is used only when the query's condition visibly matches the index's.
+--
+-- MaxConcurrent: a queue whose user set a cap (queues.concurrent_cap, NULL when none) has one
+-- queue_slots row per allowed Running job. A claim from such a queue takes a free slot (its row
+-- locked with SKIP LOCKED: claimers never wait on one hot row), a finish or a lease rescue frees
+-- it. Queues without a cap never touch queue_slots, so they keep the claim's speed.
+-- A queue is full when as many of its slots are taken as its cap allows (counted through the
+-- partial index of taken slots, which holds only running jobs).
 
 -- name: claim
--- Take the best Submitted job outside Paused queues (JobLevel desc, then arrival) and lease it.
+-- SQLite (writers serialised by BEGIN IMMEDIATE): take the best Submitted job outside Paused or
+-- full queues (JobLevel desc, then arrival) and lease it; take_slot follows in the transaction.
 -- "Not in a Paused queue" rather than a join with Active queues: with no join the planner walks
 -- the partial Submitted index in claim order and stops at the first row.
 UPDATE jobs
@@ -17,27 +24,107 @@ WHERE jobs.seq = (
         SELECT jobs.seq FROM jobs
         WHERE jobs.state = 'Submitted'
           AND NOT (EXISTS (SELECT queues.queue_id FROM queues
-                           WHERE queues.queue_id = jobs.queue_id AND queues.state = 'Paused'))
+                           WHERE queues.queue_id = jobs.queue_id
+                             AND (queues.state = 'Paused'
+                                  OR (SELECT count(*) FROM queue_slots
+                                      WHERE queue_slots.queue_id = queues.queue_id
+                                        AND queue_slots.job_id IS NOT NULL) >= queues.concurrent_cap)))
           {tag_filter}
         ORDER BY jobs.job_level DESC, jobs.seq ASC
-        LIMIT 1 {skip_locked})
+        LIMIT 1)
   AND jobs.state = 'Submitted'
 RETURNING *
 
+-- name: claim@postgresql
+-- One statement in autocommit. The candidate job is locked with SKIP LOCKED; if its queue has a
+-- cap, a free slot below the cap is locked the same way (a slot another claimer took since our
+-- snapshot is re-checked and skipped); without a slot the job is left Submitted.
+WITH candidate AS (
+        SELECT jobs.seq, jobs.job_id, jobs.queue_id FROM jobs
+        WHERE jobs.state = 'Submitted'
+          AND NOT (EXISTS (SELECT queues.queue_id FROM queues
+                           WHERE queues.queue_id = jobs.queue_id
+                             AND (queues.state = 'Paused'
+                                  OR (SELECT count(*) FROM queue_slots
+                                      WHERE queue_slots.queue_id = queues.queue_id
+                                        AND queue_slots.job_id IS NOT NULL) >= queues.concurrent_cap)))
+          {tag_filter}
+        ORDER BY jobs.job_level DESC, jobs.seq ASC
+        LIMIT 1 FOR UPDATE OF jobs SKIP LOCKED),
+     free AS (
+        SELECT queue_slots.queue_id, queue_slots.slot FROM queue_slots
+        JOIN candidate ON queue_slots.queue_id = candidate.queue_id
+        JOIN queues ON queues.queue_id = candidate.queue_id
+        WHERE queue_slots.job_id IS NULL AND queue_slots.slot < queues.concurrent_cap
+        ORDER BY queue_slots.slot
+        LIMIT 1 FOR UPDATE OF queue_slots SKIP LOCKED),
+     taken AS (
+        UPDATE queue_slots SET job_id = candidate.job_id
+        FROM free, candidate
+        WHERE queue_slots.queue_id = free.queue_id AND queue_slots.slot = free.slot
+        RETURNING queue_slots.slot)
+UPDATE jobs
+SET state = 'Running', start_us = :now, lease_owner = :token, lease_expires_us = :expires,
+    attempts = jobs.attempts + 1
+FROM candidate
+WHERE jobs.seq = candidate.seq AND jobs.state = 'Submitted'
+  AND (EXISTS (SELECT 1 FROM taken)
+       OR NOT EXISTS (SELECT 1 FROM queues
+                      WHERE queues.queue_id = candidate.queue_id AND queues.concurrent_cap IS NOT NULL))
+RETURNING jobs.*
+
+-- name: take_slot
+-- SQLite, after a claim in the same transaction: the job takes the lowest free slot of its
+-- queue's cap (none when the queue has no cap).
+UPDATE queue_slots SET job_id = :job_id
+WHERE queue_slots.queue_id = :queue_id
+  AND queue_slots.slot = (SELECT s.slot FROM queue_slots AS s JOIN queues ON queues.queue_id = s.queue_id
+                          WHERE s.queue_id = :queue_id AND s.job_id IS NULL AND s.slot < queues.concurrent_cap
+                          ORDER BY s.slot LIMIT 1)
+
 -- name: renew
--- Extend the lease of a job still held with this token (and record its progress, if any).
+-- Extend the lease of a job still held with this token (and record its progress, if any). No row:
+-- the lease is lost. A cancel_us: a user asked the job to stop.
 UPDATE jobs
 SET progress = coalesce(:progress, jobs.progress), lease_expires_us = :expires
 WHERE jobs.job_id = :job_id AND jobs.lease_owner = :token AND jobs.state = 'Running'
+RETURNING jobs.cancel_us
 
 -- name: finish
 -- Record the outcome if the token still holds the lease; a worker whose lease lapsed and was
--- taken over finds no row and cannot overwrite the new owner's result.
+-- taken over finds no row and cannot overwrite the new owner's result. On SQLite free_slots
+-- follows in the same transaction.
 UPDATE jobs
 SET state = :state, end_us = :end, code = :code, message = :message, progress = :progress,
     result = :result, lease_owner = NULL, lease_expires_us = NULL
 WHERE jobs.job_id = :job_id AND jobs.lease_owner = :token AND jobs.state = 'Running'
 RETURNING *
+
+-- name: finish@postgresql
+WITH done AS (
+        UPDATE jobs
+        SET state = :state, end_us = :end, code = :code, message = :message, progress = :progress,
+            result = :result, lease_owner = NULL, lease_expires_us = NULL
+        WHERE jobs.job_id = :job_id AND jobs.lease_owner = :token AND jobs.state = 'Running'
+        RETURNING *),
+     freed AS (
+        UPDATE queue_slots SET job_id = NULL
+        FROM done
+        WHERE queue_slots.job_id = done.job_id
+        RETURNING queue_slots.slot)
+SELECT * FROM done
+
+-- name: free_slots
+-- The slots held by jobs that are no longer Running (finished, or given back by a rescue).
+UPDATE queue_slots SET job_id = NULL WHERE queue_slots.job_id IN :job_ids
+
+-- name: cancel_lost
+-- A job a user asked to stop, whose worker stopped renewing, ends Cancel instead of running again.
+UPDATE jobs
+SET state = 'Cancel', code = 'Cancel', message = :message, end_us = :now,
+    lease_owner = NULL, lease_expires_us = NULL
+WHERE jobs.state = 'Running' AND jobs.lease_expires_us < :now AND jobs.cancel_us IS NOT NULL
+RETURNING jobs.job_id
 
 -- name: fail_lost
 -- A job whose worker stopped renewing too many times ends Failed.
@@ -45,9 +132,11 @@ UPDATE jobs
 SET state = 'Failed', code = 'WorkerLost', message = :message, end_us = :now,
     lease_owner = NULL, lease_expires_us = NULL
 WHERE jobs.state = 'Running' AND jobs.lease_expires_us < :now AND jobs.attempts >= :max_attempts
+RETURNING jobs.job_id
 
 -- name: release
 -- Any other job whose worker stopped renewing goes back to the queue.
 UPDATE jobs
 SET state = 'Submitted', lease_owner = NULL, lease_expires_us = NULL
 WHERE jobs.state = 'Running' AND jobs.lease_expires_us < :now
+RETURNING jobs.job_id

@@ -12,11 +12,11 @@ from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import FAMILY_CATEGORY, QueueFamily
-from wanxiang.model.queue import Queue, QueueState
+from wanxiang.model.queue import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_SIZE, Queue, QueueState
 from wanxiang.model.tree import Tree
 from wanxiang.store import schema
 from wanxiang.store.codec import dumps, row_to_queue, to_us
-from wanxiang.store.queue import notify
+from wanxiang.store.queue import notify, set_slots
 from wanxiang.store.tx import read, write
 
 q = schema.queues
@@ -128,8 +128,18 @@ class QueueStore:
         return [row_to_queue(r) for r in rows], int(total)
 
     def update(
-        self, queue_id: str, now: datetime, *, name: str | None, state: str | None, notify_config: Tree | None
+        self,
+        queue_id: str,
+        now: datetime,
+        *,
+        name: str | None,
+        state: str | None,
+        notify_config: Tree | None,
+        max_size: int | None = None,
+        max_concurrent: int | None = None,
     ) -> Queue | None:
+        """Change what is given. A MaxSize or MaxConcurrent given here is a user's choice, and from
+        then on enforced (the defaults a queue reports are not)."""
         values: dict[str, object] = {"update_us": to_us(now)}
         if name is not None:
             values["name"] = name
@@ -137,11 +147,18 @@ class QueueStore:
             values["state"] = state
         if notify_config is not None:
             values["notify_config"] = dumps(notify_config)
+        if max_size is not None:
+            values.update(max_size=max_size, size_cap=max_size)
+        if max_concurrent is not None:
+            values.update(max_concurrent=max_concurrent, concurrent_cap=max_concurrent)
+        wake = state == QueueState.ACTIVE or max_concurrent is not None
         with write(self.engine) as conn:
             conn.execute(update(q).where(q.c.queue_id == queue_id).values(**values))
-            if state == QueueState.ACTIVE:
+            if max_concurrent is not None:
+                set_slots(conn, queue_id, max_concurrent)
+            if wake:
                 notify(conn)
-        if state == QueueState.ACTIVE:
+        if wake:
             for hook in self.wake_hooks:
                 hook()
         return self.get(queue_id)
@@ -156,8 +173,8 @@ def _default_queue(bucket_id: str, family: QueueFamily, now_us: int) -> dict[str
         "state": QueueState.ACTIVE.value,
         "category": FAMILY_CATEGORY[family],
         "notify_config": "{}",
-        "max_size": 10000,
-        "max_concurrent": 10,
+        "max_size": DEFAULT_MAX_SIZE,
+        "max_concurrent": DEFAULT_MAX_CONCURRENT,
         "create_us": now_us,
         "update_us": now_us,
     }

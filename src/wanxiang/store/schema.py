@@ -29,6 +29,9 @@ queues = Table(
     Column("notify_config", Text, nullable=False, default="{}"),
     Column("max_size", Integer, nullable=False, default=10000),
     Column("max_concurrent", Integer, nullable=False, default=10),
+    # The limits a user set (NULL: not enforced); MaxConcurrent through queue_slots.
+    Column("concurrent_cap", Integer),
+    Column("size_cap", Integer),
     Column("create_us", BigInteger, nullable=False),
     Column("update_us", BigInteger, nullable=False),
     Index("ix_queues_bucket_family", "bucket_id", "family"),
@@ -60,6 +63,7 @@ jobs = Table(
     Column("lease_owner", String(64)),
     Column("lease_expires_us", BigInteger),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("cancel_us", BigInteger),  # when a user asked a Running job to stop
     Index("ix_jobs_bucket_seq", "bucket_id", "seq"),
     Index("ix_jobs_bucket_state", "bucket_id", "state", "seq"),
     Index("ix_jobs_bucket_tag", "bucket_id", "tag", "seq"),
@@ -70,6 +74,12 @@ jobs = Table(
     Index("ix_jobs_workflow", "workflow_id", "seq"),
     Index("ix_jobs_inventory", "inventory_trigger_job_id", "seq"),
     # Partial, as ix_jobs_submitted below: only the jobs a lease rescue can want (migration 0004).
+    Index(
+        "ix_jobs_submitted_queue",
+        "queue_id",
+        postgresql_where=text("state = 'Submitted'"),
+        sqlite_where=text("state = 'Submitted'"),
+    ),
     Index(
         "ix_jobs_running_lease",
         "lease_expires_us",
@@ -86,6 +96,28 @@ Index(
     jobs.c.seq,
     postgresql_where=text("state = 'Submitted'"),
     sqlite_where=text("state = 'Submitted'"),
+)
+
+# One row per Running job a capped queue allows (slot 0 .. cap-1; a lowered cap leaves higher
+# slots to empty as their jobs end). job_id is the job holding it, NULL when free.
+queue_slots = Table(
+    "queue_slots",
+    metadata,
+    Column("queue_id", String(64), primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("job_id", String(64)),
+    Index(
+        "ix_queue_slots_taken",
+        "queue_id",
+        postgresql_where=text("job_id IS NOT NULL"),
+        sqlite_where=text("job_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_queue_slots_job",
+        "job_id",
+        postgresql_where=text("job_id IS NOT NULL"),
+        sqlite_where=text("job_id IS NOT NULL"),
+    ),
 )
 
 templates = Table(

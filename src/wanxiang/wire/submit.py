@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from wanxiang.model.errors import CIError, invalid_argument
 from wanxiang.model.job import JOB_LEVELS
+from wanxiang.model.notify import MqTarget, parse_mq_config
 from wanxiang.model.tree import Tree, as_list, child, text
 
 MAX_OPERATIONS = 6
@@ -37,14 +38,25 @@ class Output:
 
 @dataclass(frozen=True)
 class CallBack:
-    """A request's own callback settings; ``url`` empty when it has none, ``no`` to turn one off."""
+    """A request's own callback settings; ``url`` empty when it has none, ``no`` to turn one off;
+    ``mq`` for CallBackType TDMQ."""
 
     url: str = ""
     format: str = "XML"
     format_given: bool = False
+    mq: MqTarget | None = None
 
     def settings(self) -> Tree:
-        """The form the job keeps: {} when none, ``Url`` (and ``Format``) otherwise."""
+        """The form the job keeps: {} when none, ``Url`` (and ``Format``) otherwise, or the TDMQ
+        target (``Type``, ``MqMode``, ``MqName``, ``MqRegion``)."""
+        if self.mq is not None:
+            return {
+                "Type": "TDMQ",
+                "Format": self.format,
+                "MqMode": self.mq.mode,
+                "MqName": self.mq.name,
+                "MqRegion": self.mq.region,
+            }
         if not self.url:
             return {"Format": self.format} if self.format_given else {}
         if self.url == "no":
@@ -107,7 +119,7 @@ def parse_submit_job(request: Tree) -> SubmitJob:
 
 
 def parse_callback(request: Tree) -> CallBack:
-    """CallBack, CallBackFormat and CallBackType; only ``Url`` callbacks are available here."""
+    """CallBack, CallBackFormat, CallBackType and CallBackMqConfig (Url and TDMQ callbacks)."""
     url = text(request, "CallBack").strip()
     fmt = text(request, "CallBackFormat").strip() or "XML"
     kind = text(request, "CallBackType").strip() or "Url"
@@ -115,9 +127,10 @@ def parse_callback(request: Tree) -> CallBack:
         raise invalid_argument(f"CallBackFormat must be XML or JSON, not {fmt!r}.")
     if kind not in CALLBACK_TYPES:
         raise invalid_argument(f"CallBackType must be Url, TDMQ or Kafka, not {kind!r}.")
-    if kind != "Url":
-        raise CIError(400, "InvalidArgument", f"CallBackType {kind} is not available in wanxiang; use Url.")
-    return CallBack(url=url, format=fmt.upper(), format_given=bool(text(request, "CallBackFormat")))
+    if kind == "Kafka":
+        raise CIError(400, "InvalidArgument", f"CallBackType {kind} is not available in wanxiang; use Url or TDMQ.")
+    mq = parse_mq_config(child(request, "CallBackMqConfig"), "CallBackMqConfig") if kind == "TDMQ" else None
+    return CallBack(url=url, format=fmt.upper(), format_given=bool(text(request, "CallBackFormat")), mq=mq)
 
 
 def _operation(operation: Tree) -> JobOperation:

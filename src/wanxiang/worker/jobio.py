@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from wanxiang.engines.base import StoredObject
-from wanxiang.model.errors import JobFailure
+from wanxiang.model.errors import JobCancelled, JobFailure
 from wanxiang.model.tree import text
 from wanxiang.storage.base import InvalidObjectKey, NoSuchKey, ObjectStorage
 from wanxiang.storage.safe_fs import descriptor_path
@@ -29,6 +30,7 @@ class StorageJobIO:
         input_key: str,
         output: dict[str, object],
         report_progress: Callable[[int], None],
+        cancelled: threading.Event | None = None,
     ) -> None:
         self.storage = storage
         self.bucket_id = bucket_id
@@ -39,6 +41,10 @@ class StorageJobIO:
         self._report = report_progress
         self._last_report = 0.0
         self._temp: Path | None = None
+        # Set by the lease heartbeat when a user asks the job to stop; the engine meets it at its
+        # next progress call or write.
+        self.cancelled = cancelled or threading.Event()
+        self.written: list[tuple[str, str]] = []
         self._input: BinaryIO | None = None
         self._input_path: Path | None = None
         self._abandoned = False
@@ -84,6 +90,7 @@ class StorageJobIO:
     def write_object(self, key: str, data: bytes | Path, content_type: str, bucket: str | None = None) -> StoredObject:
         if self._abandoned:
             raise JobFailure("JobTimeout", "The job ran past its deadline; its output is not stored.")
+        self._check_cancelled()
         target = bucket or self.output_bucket
         try:
             meta = self.storage.put(target, key, data, content_type=content_type)
@@ -91,10 +98,12 @@ class StorageJobIO:
             raise JobFailure("InvalidOutput", f"The output object key {key!r} is not valid: {exc}") from exc
         except OSError as exc:  # a planted symlink on the way, a full disk: the job fails, named
             raise JobFailure("OutputStoreFailed", f"The output object {key!r} cannot be stored: {exc.strerror}.") from exc
+        self.written.append((target, key))
         region = self.output_region if target == self.output_bucket else self.region
         return StoredObject(target, key, meta.etag, meta.size, location(target, region, key))
 
     def move_object(self, key: str, new_key: str) -> None:
+        self._check_cancelled()
         meta = self.storage.head(self.bucket_id, key)
         if meta is None:
             raise JobFailure("InputObjectNotExist", f"The object {key!r} does not exist.")
@@ -106,6 +115,7 @@ class StorageJobIO:
         self.storage.delete(self.bucket_id, key)
 
     def delete_object(self, key: str) -> None:
+        self._check_cancelled()
         try:
             self.storage.delete(self.bucket_id, key)
         except InvalidObjectKey as exc:
@@ -119,10 +129,21 @@ class StorageJobIO:
     def progress(self, percent: int) -> None:
         if self._abandoned:
             return
+        self._check_cancelled()
         now = time.monotonic()
         if now - self._last_report >= 1.0:
             self._last_report = now
             self._report(max(0, min(100, int(percent))))
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise JobCancelled()
+
+    def discard_outputs(self) -> None:
+        """Delete what a cancelled job stored before it stopped: a cancelled job leaves no output."""
+        for bucket, key in self.written:
+            self.storage.delete(bucket, key)
+        self.written.clear()
 
     def close(self) -> None:
         if self._input is not None:

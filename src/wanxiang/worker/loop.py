@@ -28,12 +28,12 @@ from typing import Any, TypeVar
 from wanxiang.engines import catalog
 from wanxiang.engines.base import EngineJob
 from wanxiang.model import times
-from wanxiang.model.errors import JobFailure
+from wanxiang.model.errors import JobCancelled, JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
 from wanxiang.storage.base import ObjectStorage
 from wanxiang.store.codec import dumps, from_us, to_us
-from wanxiang.store.queue import Claim
+from wanxiang.store.queue import Claim, Lease
 from wanxiang.store.store import Store
 from wanxiang.worker.deadlines import JobDeadlines
 from wanxiang.worker.jobio import StorageJobIO
@@ -52,6 +52,7 @@ class _HeldLease:
         self.deadline = deadline  # monotonic; past it the engine is not vouched for any more
         self.progress: int | None = None
         self.lost = False
+        self.cancelled = threading.Event()  # a user asked the job to stop; the engine stops at its next step
 
     def report_progress(self, percent: int) -> None:
         self.progress = percent
@@ -89,7 +90,7 @@ class _LeaseKeeper:
     """One thread per worker that renews the lease of the job in hand every ``interval`` (not a
     thread started and joined per job)."""
 
-    def __init__(self, renew: Callable[[_HeldLease], bool], interval: float, name: str) -> None:
+    def __init__(self, renew: Callable[[_HeldLease], Lease], interval: float, name: str) -> None:
         self._renew = renew
         self._interval = interval
         self._held: _HeldLease | None = None
@@ -119,10 +120,16 @@ class _LeaseKeeper:
                 if held is None or held.lost or time.monotonic() > held.deadline:
                     continue
                 try:
-                    if not self._renew(held):
-                        held.lost = True
+                    lease = self._renew(held)
                 except Exception:  # a database hiccup: try again next interval
                     log.exception("lease renewal failed")
+                    continue
+                if lease is Lease.LOST:
+                    held.lost = True
+                elif lease is Lease.CANCEL_REQUESTED:
+                    held.cancelled.set()  # keep the lease until the engine stops
+
+CANCELED_WHILE_RUNNING = "The job was canceled while running; it stored no output."
 
 
 @dataclass
@@ -182,8 +189,8 @@ class Worker:
             self._lease_keeper = _LeaseKeeper(self._renew, self.lease_seconds / 3, self.worker_id)
         return self._lease_keeper
 
-    def _renew(self, held: _HeldLease) -> bool:
-        """Extend the lease of the job in hand; False once another worker owns it."""
+    def _renew(self, held: _HeldLease) -> Lease:
+        """Extend the lease of the job in hand; what the renewal found (held, lost, cancel asked)."""
         claim = held.claim
         return self.store.job_queue.renew(
             claim.job.job_id, claim.lease_token, times.now(), self.lease_seconds, held.progress
@@ -221,9 +228,12 @@ class Worker:
             job.input_object,
             _output_of(job),
             held.report_progress,
+            held.cancelled,
         )
         try:
             state, code, message, result = self._execute_within(job, io, seconds)
+            if state == JobState.CANCEL:
+                io.discard_outputs()
         finally:
             self._leases().release(held)
             io.close()
@@ -278,6 +288,8 @@ class Worker:
         engine_job = EngineJob(job.job_id, job.tag, job.bucket_id, job.region, dict(job.input), operation)
         try:
             result = engine.run(engine_job, io)
+        except JobCancelled:
+            return JobState.CANCEL, "Cancel", CANCELED_WHILE_RUNNING, {}
         except JobFailure as failure:
             return JobState.FAILED, failure.code, failure.message, {}
         except MemoryError:

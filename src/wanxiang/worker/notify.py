@@ -4,6 +4,7 @@ NotifyConfig; a CallBack of ``no`` silences the queue's."""
 from __future__ import annotations
 
 from wanxiang.model.job import Job
+from wanxiang.model.notify import mq_target_of, notify_target
 from wanxiang.model.queue import Queue
 from wanxiang.store.outbox import PendingCallback
 from wanxiang.wire.jobs import task_finish_payload
@@ -11,6 +12,8 @@ from wanxiang.wire.jobs import task_finish_payload
 
 def callback_target(job: Job, queue: Queue | None) -> tuple[str, str] | None:
     """(url, format) of the job's TaskFinish notification, or None when it owes none."""
+    if job.callback.get("Type") == "TDMQ":
+        return mq_target_of(job.callback).url(), str(job.callback.get("Format", "XML"))
     own_url = str(job.callback.get("Url", ""))
     if own_url == "no":
         return None
@@ -20,9 +23,10 @@ def callback_target(job: Job, queue: Queue | None) -> tuple[str, str] | None:
         return None
     config = queue.notify_config
     events = {e.strip() for e in str(config.get("Event", "TaskFinish")).split(",")}
-    if config.get("State") != "On" or not config.get("Url") or "TaskFinish" not in events:
+    target = notify_target(config)
+    if config.get("State") != "On" or not target or "TaskFinish" not in events:
         return None
-    return str(config["Url"]), str(job.callback.get("Format") or config.get("ResultFormat") or "XML")
+    return target, str(job.callback.get("Format") or config.get("ResultFormat") or "XML")
 
 
 def task_finish_callbacks(job: Job, queue: Queue | None) -> list[PendingCallback]:

@@ -117,7 +117,7 @@ def _check_window(params: AnimationParams, facts: SourceFacts) -> None:
 
 
 class _Reporter:
-    """Turns per-pass decode fractions into whole-job percentages, calling back only when the value moves."""
+    """Turns per-pass decode fractions into whole-job percentages, called back once per decoded frame."""
 
     def __init__(self, progress: Callable[[int], None] | None, passes: int, span: float) -> None:
         self.progress = progress
@@ -130,14 +130,14 @@ class _Reporter:
         self.done_passes += 1
 
     def __call__(self, seconds: float) -> None:
-        if self.progress is None or not self.span:
+        if self.progress is None:
             return
-        fraction = min(1.0, seconds / self.span)
-        # 2..98: the ends belong to probing and storing.
-        pct = 2 + int(96 * (self.done_passes + fraction) / self.passes)
-        if pct >= self.last + 5:
-            self.last = pct
-            self.progress(pct)
+        if self.span:
+            fraction = min(1.0, seconds / self.span)
+            # 2..98: the ends belong to probing and storing.
+            self.last = max(self.last, 2 + int(96 * (self.done_passes + fraction) / self.passes))
+        # Every frame, not only when the value moves: this is where a cancelled job stops.
+        self.progress(max(self.last, 2))
 
 
 def _md5(path: Path) -> str:

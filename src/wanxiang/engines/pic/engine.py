@@ -30,7 +30,10 @@ class PicProcessEngine:
         source = io.input_path()  # read by libvips from the file: no copy of the bytes in Python
         io.progress(10)
         planned = planned_operations(job.operation)
-        result = process_image(source, rule, read_object=io.read_object, limits=self.limits, parsed=planned)
+        result = process_image(
+            source, rule, read_object=io.read_object, limits=self.limits, parsed=planned,
+            between=lambda: io.progress(10),  # a cancelled job stops between operations
+        )
         io.progress(80)
         stored = io.write_object(output_key, result.data, result.content_type, bucket=output_bucket)
         upload: Tree = {}

@@ -90,6 +90,9 @@ class _Context:
     limits: PixelLimits
     read_object: ReadObject | None
     steps: dict[type, Callable[[pyvips.Image, Any], pyvips.Image]] = field(default_factory=dict)
+    # Called between operations and between the encodes of a size-limit search: where a job
+    # that was cancelled stops (it raises).
+    between: Callable[[], None] = lambda: None
 
 
 def process_image(
@@ -99,14 +102,16 @@ def process_image(
     read_object: ReadObject | None = None,
     limits: PixelLimits = DEFAULT_LIMITS,
     parsed: Sequence[Operation] | None = None,
+    between: Callable[[], None] | None = None,
 ) -> ProcessedImage:
     """Apply ``rule`` to the image ``data`` (bytes, or better a file: libvips then reads only what
     it needs instead of a copy of every byte); raise JobFailure(code, message) when it cannot.
 
     ``parsed``, when given, is ``rule`` already parsed (a job's plan), so it is not parsed again.
+    ``between`` is called between steps (a job's cancel check).
     """
     operations = _parse(rule) if parsed is None else list(parsed)
-    return process_operations(data, operations, read_object=read_object, limits=limits)
+    return process_operations(data, operations, read_object=read_object, limits=limits, between=between)
 
 
 def process_operations(
@@ -115,6 +120,7 @@ def process_operations(
     *,
     read_object: ReadObject | None = None,
     limits: PixelLimits = DEFAULT_LIMITS,
+    between: Callable[[], None] | None = None,
 ) -> ProcessedImage:
     """Apply a parsed rule (its styles expanded) to the image bytes in hand."""
     operations = _without_styles(list(operations))
@@ -122,7 +128,10 @@ def process_operations(
     source = probe(data)
     try:
         check_limits(source, limits)
-        return _process(data, source, operations, _Context(source, limits, read_object))
+        ctx = _Context(source, limits, read_object)
+        if between is not None:
+            ctx.between = between
+        return _process(data, source, operations, ctx)
     except JobFailure as failure:
         if ignore_error and failure.code in _IGNORABLE:
             return _original(data, source)
@@ -148,12 +157,14 @@ def _process(data: ImageInput, source: SourceInfo, operations: list[Operation], 
     pixel_ops: list[Operation] = [op for op in operations if not isinstance(op, _ENCODING_OPS)]
     image, pixel_ops = _open(data, source, pixel_ops, ctx)
     for op in pixel_ops:
+        ctx.between()
         image = _step(image, op, ctx)
     _check_output(image, ctx.limits)
     settings = _settings(operations, source, data)
     size_limit = next((op for op in reversed(operations) if isinstance(op, SizeLimit)), None)
     if size_limit is not None and settings.format in LOSSY_FORMATS:
-        return _encode_within(image, settings, size_limit, data, source)
+        return _encode_within(image, settings, size_limit, data, source, ctx.between)
+    ctx.between()
     return _result(encode(image, settings), image, settings)
 
 
@@ -291,7 +302,12 @@ def _default_format(source_format: str) -> str:
 
 
 def _encode_within(
-    image: pyvips.Image, settings: EncodeSettings, limit: SizeLimit, data: ImageInput, source: SourceInfo
+    image: pyvips.Image,
+    settings: EncodeSettings,
+    limit: SizeLimit,
+    data: ImageInput,
+    source: SourceInfo,
+    between: Callable[[], None],
 ) -> ProcessedImage:
     """The highest quality whose encoding fits in the size limit (binary search over Q)."""
     image = image.copy_memory()  # encoded several times: decode the source once
@@ -302,6 +318,7 @@ def _encode_within(
         best_q = 1
         best = encode(image, _with_quality(settings, 1))
         while low <= high:
+            between()
             mid = (low + high) // 2
             candidate = encode(image, _with_quality(settings, mid))
             if len(candidate) <= limit.max_bytes:
