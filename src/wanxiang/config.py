@@ -39,6 +39,8 @@ class Settings:
     pic_processes: int = 2
     pic_backlog: int = 8
     pic_memory_bytes: int = 1 << 30
+    # Results of processing on download kept in the API process (0: none), by object ETag + rule.
+    pic_cache_bytes: int = 64 << 20
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'wanxiang.db').resolve()}"
