@@ -25,6 +25,7 @@ from wanxiang.services.batches import BatchService
 from wanxiang.services.dev import DevService
 from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.jobs import JobService
+from wanxiang.services.pic_cache import PicResultCache
 from wanxiang.services.pic_pool import PicPool, PoolLimits
 from wanxiang.services.pic_processing import PicProcessing
 from wanxiang.services.queues import QueueService
@@ -80,7 +81,12 @@ class App:
             planner=planner,
             batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private, mq_callbacks=mq),
             workflows=WorkflowService(store, planner, mq_callbacks=mq),
-            pic=PicProcessing(storage, styles, PicPool(storage, settings.resolved_storage_url(), _pool_limits(settings))),
+            pic=PicProcessing(
+                storage,
+                styles,
+                PicPool(storage, settings.resolved_storage_url(), _pool_limits(settings)),
+                PicResultCache(settings.pic_cache_bytes) if settings.pic_cache_bytes > 0 else None,
+            ),
             dev=DevService(store, storage, settings.region),
         )
 

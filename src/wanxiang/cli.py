@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         "0 runs it inside the API process, unisolated",
     )
     serve.add_argument(
+        "--pic-cache-mb",
+        type=int,
+        default=int(os.environ.get("WANXIANG_PIC_CACHE_MB", "64")),
+        help="memory for results of processing on download, reused while the object and rule are the same (0: off)",
+    )
+    serve.add_argument(
         "--pic-backlog",
         type=int,
         default=int(os.environ.get("WANXIANG_PIC_BACKLOG", "8")),
@@ -176,6 +182,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings.body_timeout_seconds = args.body_timeout
         settings.pic_processes = max(0, args.pic_processes)
         settings.pic_backlog = max(0, args.pic_backlog)
+        settings.pic_cache_bytes = max(0, args.pic_cache_mb) << 20
     return settings
 
 

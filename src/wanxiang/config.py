@@ -44,6 +44,8 @@ class Settings:
     pic_processes: int = 2
     pic_backlog: int = 8
     pic_memory_bytes: int = 1 << 30
+    # Results of processing on download kept in the API process (0: none), by object ETag + rule.
+    pic_cache_bytes: int = 64 << 20
     # Dev mode: the published credentials, the /-/ reset and test-mode endpoints, test modes in the worker.
     dev: bool = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -57,6 +58,9 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None, pulse: Any = None) ->
     worker = app.worker(waiter)
     if pulse is not None:
         worker.pulse = lambda: setattr(pulse, "value", time.monotonic())
+    # Start-up objects (modules, the App) live as long as the process: out of the collector's way.
+    gc.collect()
+    gc.freeze()
     log.info("worker %s started", worker.worker_id)
     worker.run(stop)
     app.close()

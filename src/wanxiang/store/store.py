@@ -64,4 +64,5 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
+        self.jobs.close()
         self.engine.dispose()
