@@ -15,13 +15,14 @@ from typing import Literal
 from starlette.applications import Starlette
 
 from wanxiang import console
-from wanxiang.api import batch_routes, ci_routes, object_routes, workflow_routes
+from wanxiang.api import batch_routes, ci_routes, dev_routes, object_routes, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
 from wanxiang.callbacks.mq import MqPublisher
 from wanxiang.config import Settings
 from wanxiang.services.batches import BatchService
+from wanxiang.services.dev import DevService
 from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.jobs import JobService
 from wanxiang.services.pic_cache import PicResultCache
@@ -57,6 +58,7 @@ class App:
     batches: BatchService
     workflows: WorkflowService
     pic: PicProcessing
+    dev: DevService  # reset, seed, test modes: reachable over HTTP only in dev mode
 
     @classmethod
     def build(cls, settings: Settings, store: Store, storage: ObjectStorage, *, side: Side = "api") -> App:
@@ -85,6 +87,7 @@ class App:
                 PicPool(storage, settings.resolved_storage_url(), _pool_limits(settings)),
                 PicResultCache(settings.pic_cache_bytes) if settings.pic_cache_bytes > 0 else None,
             ),
+            dev=DevService(store, storage, settings.region),
         )
 
     @classmethod
@@ -112,6 +115,8 @@ class App:
         batch_routes.register(router, self)
         workflow_routes.register(router, self)
         object_routes.register(router, self)  # with styles, image processing and workflow triggers
+        if self.settings.dev:  # /-/reset, /-/test-mode, /-/jobs/<id>/advance; instant submits
+            dev_routes.register(router, self)
         http = create_app(self.settings, router)
         console.mount(http, self)  # the web console at /-/console/
         return http
@@ -138,6 +143,7 @@ class App:
             lease_seconds=lease,
             side_tasks=self.side_tasks(),
             deadlines=JobDeadlines.parse(self.settings.job_timeouts),
+            dev=self.settings.dev,
         )
 
     # -- either side ------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wanxiang.config import Settings, load_credentials, load_read_only_ids
+from wanxiang import dev_mode
+from wanxiang.cli_client import commands as client_commands
+from wanxiang.config import Settings, dev_credentials, load_credentials, load_read_only_ids
 
 if TYPE_CHECKING:
     from wanxiang.app import App
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--region", default=os.environ.get("WANXIANG_REGION", "ap-guangzhou"))
     serve.add_argument("--default-bucket", default=os.environ.get("WANXIANG_DEFAULT_BUCKET", ""))
     serve.add_argument("--lease-seconds", type=float, default=30.0)
+    dev_mode.add_arguments(serve)
     serve.add_argument(
         "--multipart-expiry-hours",
         type=float,
@@ -91,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(worker)
     worker.add_argument("--workers", type=int, default=None)
     worker.add_argument("--lease-seconds", type=float, default=30.0)
+    worker.add_argument("--dev", action="store_true", default=os.environ.get("WANXIANG_DEV") == "1",
+                        help="apply the test modes of a dev-mode server (WANXIANG_DEV=1)")
     for command in (serve, worker):
         command.add_argument(
             "--allow-private-callbacks",
@@ -112,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="'<Tag or QueueId>=<seconds>,...': job deadlines over the per-Tag defaults (JobTimeout past them)",
         )
     sub.add_parser("doctor", help="report which engines, models and language pairs are available")
+    client_commands.register(sub)
     return parser
 
 
@@ -141,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "doctor":
         return _doctor()
+    if hasattr(args, "run"):  # a client command: talks to a running server over HTTP
+        return int(args.run(args))
     settings = _settings(args)
     try:
         if args.command == "serve":
@@ -162,6 +170,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         lease_seconds=args.lease_seconds,
         allow_private_callbacks=args.allow_private_callbacks,
         callback_backoff_seconds=args.callback_backoff,
+        dev=args.dev,
         mq_url=args.mq_url,
         job_timeouts=args.job_timeout,
     )
@@ -201,12 +210,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from wanxiang.api.http_server import server_config
     from wanxiang.server import CallbackThread, WorkerPool
 
-    credentials, generated = load_credentials(settings.data_dir)
-    settings.credentials = credentials
+    if settings.dev:
+        settings.credentials = dev_credentials(settings.data_dir)
+        print(dev_mode.BANNER, flush=True)
+    else:
+        credentials, generated = load_credentials(settings.data_dir)
+        settings.credentials = credentials
+        if generated:
+            print(generated, flush=True)
     settings.read_only_ids = load_read_only_ids(settings.data_dir)
-    if generated:
-        print(generated, flush=True)
     app = _open(settings, args.database_schema)
+    if args.seed:
+        print(dev_mode.seed_app(app, Path(args.seed)), flush=True)
     pool = WorkerPool(_spec(settings, args), settings.workers)
     app.store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(app)

@@ -154,6 +154,7 @@ class Worker:
     # Called at every turn of the loop and every second while an engine runs: a liveness beat
     # for whoever watches this worker's process (the WorkerPool).
     pulse: Callable[[], None] | None = None
+    dev: bool = False  # dev mode: test modes (manual holds, planned failures) apply
     _last_reap: float = 0.0
     _last_side: float = 0.0
     _side_busy: bool = False
@@ -210,7 +211,9 @@ class Worker:
             for task in self.side_tasks:
                 did_side_work = task() or did_side_work
             self._side_busy = did_side_work
-        claim = self.store.job_queue.claim(times.now(), self.lease_seconds)
+        claim = self.store.job_queue.claim(times.now(), self.lease_seconds, dev=self.dev)
+        if claim is None and self.dev:
+            claim = self.store.job_queue.claim_advanced(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
         self._run(claim)
@@ -280,6 +283,9 @@ class Worker:
             self.pulse()
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
+        planned = self.store.test_modes.take_failure(job.queue_id, job.tag) if self.dev else None
+        if planned is not None:  # the fail-next test mode
+            return JobState.FAILED, planned[0], planned[1], {}
         engine = catalog.engine(job.tag)
         if engine is None:
             return JobState.FAILED, "UnsupportedTag", f"No engine is installed for Tag {job.tag}.", {}
