@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP) engines
-	$(BIN)/wanxiang serve $(ARGS)
+	$(BIN)/wanxiang serve --dev $(ARGS)
 
 # Translation's offline engine (Apertium, en<->es) comes from the system's package manager: installed
 # here when we may (root and apt), otherwise one line says how; `wanxiang doctor` shows the result.

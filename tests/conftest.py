@@ -13,10 +13,13 @@ from sqlalchemy import Engine, text
 from tests.support import processes
 from tests.support.database import PG_URL, new_schema_name, require_postgres
 from tests.support.seaweedfs import SeaweedFS, start_seaweedfs
-from tests.support.server import REGION, SECRET_ID, SECRET_KEY, RunningServer, start_server
+from tests.support.server import RunningServer, start_server
 from wanxiang.store.db import create_schema, drop_schema, migrate, open_engine
 from wanxiang.store.schema import metadata
 from wanxiang.store.store import Store
+from wanxiang.testing import cos_client_for
+
+pytest_plugins = ["pytester"]  # tests/devkit/test_pytest_plugin.py runs a throwaway project
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -136,12 +139,7 @@ def mq_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServe
 
 
 def sdk_client(running: RunningServer):  # type: ignore[no-untyped-def]
-    from qcloud_cos import CosConfig, CosS3Client
-
-    config = CosConfig(
-        Region=REGION, SecretId=SECRET_ID, SecretKey=SECRET_KEY, Scheme="http", IP="127.0.0.1", Port=running.port
-    )
-    return CosS3Client(config, retry=0)
+    return cos_client_for(running)  # the plugin's client, with the server's credentials
 
 
 @pytest.fixture

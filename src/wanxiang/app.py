@@ -15,7 +15,7 @@ from typing import Literal
 from starlette.applications import Starlette
 
 from wanxiang import console
-from wanxiang.api import batch_routes, ci_routes, object_routes, refusals, workflow_routes
+from wanxiang.api import batch_routes, ci_routes, dev_routes, object_routes, refusals, workflow_routes
 from wanxiang.api.app import create_app
 from wanxiang.api.router import Router
 from wanxiang.callbacks.deliver import Deliverer
@@ -23,8 +23,10 @@ from wanxiang.callbacks.mq import MqPublisher
 from wanxiang.config import Settings
 from wanxiang.ops.health import Readiness, database_check, queue_depth, storage_check
 from wanxiang.services.batches import BatchService
+from wanxiang.services.dev import DevService
 from wanxiang.services.executions import ExecutionPlanner
 from wanxiang.services.jobs import JobService
+from wanxiang.services.pic_cache import PicResultCache
 from wanxiang.services.pic_pool import PicPool, PoolLimits
 from wanxiang.services.pic_processing import PicProcessing
 from wanxiang.services.queues import QueueService
@@ -57,6 +59,7 @@ class App:
     batches: BatchService
     workflows: WorkflowService
     pic: PicProcessing
+    dev: DevService  # reset, seed, test modes: reachable over HTTP only in dev mode
 
     @classmethod
     def build(cls, settings: Settings, store: Store, storage: ObjectStorage, *, side: Side = "api") -> App:
@@ -79,7 +82,13 @@ class App:
             planner=planner,
             batches=BatchService(store, jobs, planner, allow_private_callbacks=allow_private, mq_callbacks=mq),
             workflows=WorkflowService(store, planner, mq_callbacks=mq),
-            pic=PicProcessing(storage, styles, PicPool(storage, settings.resolved_storage_url(), _pool_limits(settings))),
+            pic=PicProcessing(
+                storage,
+                styles,
+                PicPool(storage, settings.resolved_storage_url(), _pool_limits(settings)),
+                PicResultCache(settings.pic_cache_bytes) if settings.pic_cache_bytes > 0 else None,
+            ),
+            dev=DevService(store, storage, settings.region),
         )
 
     @classmethod
@@ -111,6 +120,8 @@ class App:
         workflow_routes.register(router, self)
         refusals.register(router)  # CI features not implemented: 501, before objects could answer
         object_routes.register(router, self)  # with styles, image processing and workflow triggers
+        if self.settings.dev:  # /-/reset, /-/test-mode, /-/jobs/<id>/advance; instant submits
+            dev_routes.register(router, self)
         http = create_app(self.settings, router, readiness, lambda: queue_depth(self.store))
         console.mount(http, self)  # the web console at /-/console/
         return http
@@ -137,6 +148,7 @@ class App:
             lease_seconds=lease,
             side_tasks=self.side_tasks(),
             deadlines=JobDeadlines.parse(self.settings.job_timeouts),
+            dev=self.settings.dev,
         )
 
     # -- either side ------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wanxiang.config import ConfigError, Settings, load_credentials, load_read_only_ids
+from wanxiang import dev_mode
+from wanxiang.cli_client import commands as client_commands
+from wanxiang.config import ConfigError, Settings, dev_credentials, load_credentials, load_read_only_ids
 from wanxiang.ops import startup
 from wanxiang.ops.lifecycle import Stopper
 from wanxiang.ops.logs import add_secrets, configure
@@ -47,11 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_options(worker, COMMON + WORKER)
     doctor = sub.add_parser("doctor", help="report which engines, codecs, fonts and models this machine has")
     add_options(doctor, DOCTOR)
+    client_commands.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "run"):  # a client command: talks to a running server over HTTP
+        logging.basicConfig(level="INFO", format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        return int(args.run(args))
     try:
         if args.command == "doctor":
             values = resolve(args, DOCTOR)
@@ -78,6 +84,7 @@ def _settings(values: Values) -> Settings:
         callback_backoff_seconds=values.number("callback_backoff"),
         job_timeouts=values.text("job_timeout"),
         mq_url=values.text("mq_url"),
+        dev=bool(values["dev"]) and not bool(values.get("strict")),
     )
     settings.metrics_token = values.text("metrics_token")
     if "host" in values:  # serve
@@ -88,6 +95,7 @@ def _settings(values: Values) -> Settings:
         settings.body_timeout_seconds = values.number("body_timeout")
         settings.pic_processes = values.integer("pic_processes")
         settings.pic_backlog = values.integer("pic_backlog")
+        settings.pic_cache_bytes = values.integer("pic_cache_mb") << 20
     return settings
 
 
@@ -133,12 +141,16 @@ def _serve(values: Values) -> int:
 def _serve_on(listener: object, settings: Settings, values: Values, stopper: Stopper) -> int:
     from wanxiang.ops.metrics_dir import remove_shared, share_between_processes
 
-    credentials, note = load_credentials(settings.data_dir)
-    settings.credentials = credentials
+    if settings.dev:
+        settings.credentials = dev_credentials(settings.data_dir)
+        print(dev_mode.BANNER, flush=True)
+    else:
+        credentials, note = load_credentials(settings.data_dir)
+        settings.credentials = credentials
+        if note:
+            print(note, flush=True)
     settings.read_only_ids = load_read_only_ids(settings.data_dir)
-    add_secrets(credentials.values())
-    if note:
-        print(note, flush=True)
+    add_secrets(settings.credentials.values())
     folder = share_between_processes()  # before the metrics are defined, in this process and the workers
     try:
         return _run_serve(listener, settings, values, stopper)
@@ -152,6 +164,8 @@ def _run_serve(listener: object, settings: Settings, values: Values, stopper: St
     from wanxiang.server import CallbackThread, WorkerPool
 
     app = _open(settings, values.text("database_schema") or None)
+    if values.text("seed"):
+        print(dev_mode.seed_app(app, Path(values.text("seed"))), flush=True)
     pool = WorkerPool(_spec(settings, values), settings.workers)
     app.store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(app)

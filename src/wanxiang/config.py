@@ -8,6 +8,11 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The published development account (like Azurite's): accepted by ``serve --dev`` so that test
+# configs and CI pipelines can hard-code it. Never use it on a server others can reach.
+DEV_SECRET_ID = "AKIDwanxiangDEV000000000000000000"
+DEV_SECRET_KEY = "wanxiang-dev-secret-key-do-not-use-in-production"
+
 
 @dataclass
 class Settings:
@@ -41,6 +46,10 @@ class Settings:
     pic_processes: int = 2
     pic_backlog: int = 8
     pic_memory_bytes: int = 1 << 30
+    # Results of processing on download kept in the API process (0: none), by object ETag + rule.
+    pic_cache_bytes: int = 64 << 20
+    # Dev mode: the published credentials, the /-/ reset and test-mode endpoints, test modes in the worker.
+    dev: bool = False
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'wanxiang.db').resolve()}"
@@ -108,6 +117,12 @@ def load_credentials(data_dir: Path, *, generate: bool = True) -> tuple[dict[str
     return {new_id: new_key}, (
         f"Generated credentials (kept in {keys_file}):\n  SecretId:  {new_id}\n  SecretKey: {new_key}"
     )
+
+
+def dev_credentials(data_dir: Path) -> dict[str, str]:
+    """Dev mode: the published pair, plus any the environment or keys file names (none generated)."""
+    pairs, _ = load_credentials(data_dir, generate=False)
+    return {DEV_SECRET_ID: DEV_SECRET_KEY, **pairs}
 
 
 def load_read_only_ids(data_dir: Path) -> frozenset[str]:

@@ -128,6 +128,9 @@ COMMON: tuple[Option, ...] = (
     Option("--mq-url", "WANXIANG_MQ_URL", "",
            "RabbitMQ broker (amqp://user:pass@host:5672/vhost) for CallBackType/NotifyConfig Type TDMQ", _amqp_url,
            shown="none"),
+    Option("--dev", "WANXIANG_DEV", False,
+           "local stand-in: published credentials, any bucket, reset and test-mode endpoints (workers: apply "
+           "the test modes)", _flag, shown="off", switch=True),
     Option("--log-level", "WANXIANG_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR", _choice(LEVELS, str.upper)),
     Option("--log-format", "WANXIANG_LOG_FORMAT", "text", "text, or json: one JSON object a line", _choice(FORMATS)),
 )
@@ -144,6 +147,12 @@ SERVE: tuple[Option, ...] = (
     Option("--pic-processes", "WANXIANG_PIC_PROCESSES", 2,
            "child processes for image processing on download and upload (503 SlowDown when all are busy); "
            "0 runs it inside the API process, unisolated", _int_at_least(0, 64)),
+    Option("--strict", None, False, "self-hosting: none of --dev (the default without --dev)", _flag,
+           shown="on unless --dev", switch=True),
+    Option("--seed", "WANXIANG_SEED", "", "load DIR/<bucket>/<key> files as objects at start", shown="none"),
+    Option("--pic-cache-mb", "WANXIANG_PIC_CACHE_MB", 64,
+           "memory for results of processing on download, reused while the object and rule are the same (0: off)",
+           _int_at_least(0, 1 << 20)),
     Option("--pic-backlog", "WANXIANG_PIC_BACKLOG", 8,
            "image processing requests that may wait for a free child before 503 SlowDown", _int_at_least(0, 10000)),
     Option("--body-timeout", "WANXIANG_BODY_TIMEOUT", 60.0,

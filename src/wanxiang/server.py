@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -59,6 +60,9 @@ def worker_process(spec: WorkerSpec, doorbell: Any = None, pulse: Any = None) ->
     holder.append(worker)
     if pulse is not None:
         worker.pulse = lambda: setattr(pulse, "value", time.monotonic())
+    # Start-up objects (modules, the App) live as long as the process: out of the collector's way.
+    gc.collect()
+    gc.freeze()
     log.info("worker %s started (process %d)", worker.worker_id, os.getpid())
     worker.run(stop)
     log.info("worker %s stopped (process %d)", worker.worker_id, os.getpid())

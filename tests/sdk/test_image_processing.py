@@ -14,7 +14,8 @@ from qcloud_cos.cos_exception import CosServiceError
 from tests.sdk.test_pic_jobs import getter, submit
 from tests.support.images import marker_png, pixel, size
 from tests.support.jobs import wait_for_state
-from tests.support.server import REGION
+from tests.support.raw import signed
+from tests.support.server import REGION, RunningServer
 
 
 def huge_png_header(width: int = 50_000, height: int = 50_000) -> bytes:
@@ -129,3 +130,24 @@ def test_bomb_and_truncated_images_fail_quickly_and_the_next_job_succeeds(cos: A
     assert cut["State"] == "Failed" and cut["Code"] in ("ImageDecodeError", "InvalidImage"), cut
     fine = wait_for_state(getter(cos, bucket), submit(cos, bucket, job("fine.png")), timeout=30)
     assert fine["State"] == "Success"
+
+
+def test_a_processed_download_carries_an_etag_a_cdn_can_revalidate_and_follows_the_object(
+    server: RunningServer, cos: Any, bucket: str, tmp_path: Path
+) -> None:
+    rule = "imageMogr2/thumbnail/50x/format/png"
+    cos.put_object(Bucket=bucket, Body=marker_png(200, 100), Key="c.png")
+    first = cos.ci_get_object(Bucket=bucket, Key="c.png", DestImagePath=str(tmp_path / "1.png"), Rule=rule)
+    again = cos.ci_get_object(Bucket=bucket, Key="c.png", DestImagePath=str(tmp_path / "2.png"), Rule=rule)
+    assert first["ETag"] == again["ETag"] and "max-age" in first["Cache-Control"]
+    assert (tmp_path / "1.png").read_bytes() == (tmp_path / "2.png").read_bytes()
+    assert size((tmp_path / "1.png").read_bytes()) == (50, 25)
+    # The SDK cannot stream a 304 to a file, so look at the wire.
+    revalidated = signed(server, "GET", "/c.png", bucket, params={rule: ""}, headers={"If-None-Match": first["ETag"]})
+    assert (revalidated.status_code, revalidated.content, revalidated.headers["ETag"]) == (304, b"", first["ETag"])
+
+    cos.put_object(Bucket=bucket, Body=marker_png(400, 100), Key="c.png")  # overwritten: a new result
+    after = cos.ci_get_object(Bucket=bucket, Key="c.png", DestImagePath=str(tmp_path / "4.png"), Rule=rule)
+    assert after["ETag"] != first["ETag"]
+    width, height = size((tmp_path / "4.png").read_bytes())
+    assert width == 50 and height in (12, 13)  # the new 4:1 object, not the cached 2:1 result

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import invalid_argument
+from wanxiang.services.pic_cache import CachedImage
 from wanxiang.services.pic_processing import asks_image_inspect, download_rule
 from wanxiang.storage.base import ObjectMeta
 from wanxiang.wire.xml import render
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     from wanxiang.app import App
 
 PIC_OPERATIONS = "pic-operations"
+RESULT_CACHE_CONTROL = "max-age=3600"
+
+
+def _header_of(meta: ObjectMeta, name: str) -> str:
+    return next((value for key, value in meta.headers.items() if key.lower() == name.lower()), "")
 
 
 class PicRoutes:
@@ -38,8 +44,19 @@ class PicRoutes:
             return None
         if rule == "imageInfo":
             return Response(json.dumps(self.pic.info(req.ctx, meta.key)), media_type="application/json")
-        image = self.pic.on_download(req.ctx, meta.key, rule)
-        return temp_file_response(image.path, image.size, image.content_type)
+        # A CDN in front may keep the result and revalidate it: its ETag changes with the object
+        # and the rule; the object's own Cache-Control (set at upload) applies, else an hour.
+        headers = {"Cache-Control": _header_of(meta, "Cache-Control") or RESULT_CACHE_CONTROL}
+        etag = self.pic.result_etag(req.ctx, meta.etag, rule)
+        if etag in (tag.strip() for tag in req.header("If-None-Match").split(",")):
+            return Response(status_code=304, headers={**headers, "ETag": etag})
+        image, etag = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, rule)
+        headers["ETag"] = etag
+        if isinstance(image, CachedImage):
+            return Response(image.data, media_type=image.content_type, headers=headers)
+        response = temp_file_response(image.path, image.size, image.content_type)
+        response.headers.update(headers)
+        return response
 
     def image_process(self, req: ApiRequest) -> Response:
         """``POST /key?image_process``: Pic-Operations applied to an object already stored."""

@@ -8,15 +8,17 @@ runs those operations on the bytes the caller already holds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import posixpath
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from wanxiang.engines.base import StoredObject
 from wanxiang.engines.image_inspect.engine import inspect_bytes, inspection_json
+from wanxiang.engines.pic.decode import ImageInput
 from wanxiang.engines.pic.engine import original_info, process_result_object
 from wanxiang.engines.pic.info import image_info
 from wanxiang.engines.pic.operations import Operation, Style
@@ -25,9 +27,11 @@ from wanxiang.engines.pic.rule import RuleError, parse_rule
 from wanxiang.model.errors import CIError, JobFailure, invalid_argument
 from wanxiang.model.tree import Tree
 from wanxiang.services.context import BucketContext
+from wanxiang.services.pic_cache import CachedImage, PicResultCache, cacheable, result_etag
 from wanxiang.services.pic_pool import PicPool
 from wanxiang.services.styles import StyleService
 from wanxiang.storage.base import NoSuchKey, ObjectStorage
+from wanxiang.storage.safe_fs import descriptor_path
 
 MAX_RULES = 5
 MAX_SOURCE_BYTES = 64 << 20
@@ -149,6 +153,36 @@ class PicProcessing:
     storage: ObjectStorage
     styles: StyleService
     pool: PicPool
+    cache: PicResultCache | None = None  # results on download, by source ETag + rule
+
+    def result_etag(self, ctx: BucketContext, source_etag: str, rule: str) -> str:
+        return result_etag(source_etag, self.styles.expand(ctx, rule))
+
+    def on_download_cached(
+        self, ctx: BucketContext, key: str, source_etag: str, rule: str
+    ) -> tuple[CachedImage | ProcessedFile, str]:
+        """``key`` (whose ETag is ``source_etag``) processed by ``rule``, and the result's ETag:
+        from the cache when this object was processed by this rule before; else processed, and
+        kept when it is small enough (a large result stays in its temp file, streamed, never
+        held whole)."""
+        expanded = self.styles.expand(ctx, rule)
+        etag = result_etag(source_etag, expanded)
+        cache_key = (ctx.bucket_id, key, source_etag, expanded)
+        cache = self.cache if self.cache is not None and cacheable(expanded) else None
+        cached = cache.get(cache_key) if cache is not None else None
+        if cached is not None:
+            return cached, etag
+        image = self.pool.call(process_to_file, ctx, key, expanded)
+        if cache is None or image.size > cache.max_item:
+            return image, etag
+        try:
+            with open(image.path, "rb") as fh:
+                result = CachedImage(fh.read(), image.content_type, etag)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(image.path)
+        cache.put(cache_key, result)
+        return result, etag
 
     def read_source(self, bucket: str, key: str) -> bytes:
         return read_source(self.storage, bucket, key)
@@ -191,11 +225,30 @@ def read_source(storage: ObjectStorage, bucket: str, key: str) -> bytes:
 
 
 def process_on_download(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedImage:
-    data = read_source(storage, ctx.bucket_id, key)
+    with _opened_source(storage, ctx.bucket_id, key) as source:
+        try:
+            return process_image(source, rule, read_object=lambda k: read_source(storage, ctx.bucket_id, k))
+        except JobFailure as failure:
+            raise _failure_to_error(failure) from failure
+
+
+@contextlib.contextmanager
+def _opened_source(storage: ObjectStorage, bucket: str, key: str) -> Iterator[ImageInput]:
+    """The object as libvips can read it best: the file the storage opened (by its descriptor, so
+    libvips reads what was opened safely and only what it needs), else its bytes (S3)."""
     try:
-        return process_image(data, rule, read_object=lambda k: read_source(storage, ctx.bucket_id, k))
-    except JobFailure as failure:
-        raise _failure_to_error(failure) from failure
+        handle = storage.open(bucket, key)
+    except NoSuchKey as exc:
+        raise CIError(404, "NoSuchKey", f"The specified key does not exist: {key}") from exc
+    with handle:
+        path = descriptor_path(handle)
+        if path is None:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+            check_source_size(len(data))
+            yield data
+            return
+        check_source_size(os.fstat(handle.fileno()).st_size)
+        yield path
 
 
 def process_to_file(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:

@@ -192,9 +192,18 @@ class LocalStorage(LocalMultipart):
             meta_tmp = self.tmp_name()
             try:
                 _write_new(tmp_fd, meta_tmp, _meta_json(result))
-                with safe_fs.locked(self.root_fd, exclusive=True):
-                    self._commit(tmp_fd, data_tmp, [bucket, *dirs], name)
-                    self._commit(tmp_fd, meta_tmp, [META_DIR, bucket, *dirs], name + META_SUFFIX)
+                # The lock covers the two renames only; making them durable (fsync of the two
+                # folders) waits outside it, so writers to other keys do not queue behind a disk.
+                folders: list[int] = []
+                try:
+                    with safe_fs.locked(self.root_fd, exclusive=True):
+                        folders.append(self._commit(tmp_fd, data_tmp, [bucket, *dirs], name))
+                        folders.append(self._commit(tmp_fd, meta_tmp, [META_DIR, bucket, *dirs], name + META_SUFFIX))
+                    for fd in folders:
+                        os.fsync(fd)
+                finally:
+                    for fd in folders:
+                        os.close(fd)
             finally:
                 with contextlib.suppress(OSError):
                     safe_fs.unlink(tmp_fd, meta_tmp)
@@ -269,9 +278,11 @@ class LocalStorage(LocalMultipart):
     def tmp_name(self) -> str:
         return uuid.uuid4().hex
 
-    def _commit(self, tmp_fd: int, tmp_name: str, dirs: Sequence[str], name: str) -> None:
+    def _commit(self, tmp_fd: int, tmp_name: str, dirs: Sequence[str], name: str) -> int:
+        """Rename into place; a descriptor of the folder, for the caller to fsync (and close)."""
         with safe_fs.dir_chain(self.root_fd, dirs, create=True) as fds:
-            safe_fs.replace(tmp_fd, tmp_name, fds[-1], name)
+            safe_fs.replace(tmp_fd, tmp_name, fds[-1], name, durable=False)
+            return os.dup(fds[-1])
 
     def _unlink_and_prune(self, dirs: Sequence[str], name: str) -> bool:
         """Remove the file, then every directory it leaves empty (up to, not including, the bucket).

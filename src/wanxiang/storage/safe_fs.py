@@ -14,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import io
 import os
 import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a planted FIFO must not hang; it has no effect on regular files.
@@ -112,13 +114,15 @@ def create_file(dir_fd: int, name: str, mode: int = 0o644) -> int:
         raise _unsafe(error, name) from None
 
 
-def replace(src_dir_fd: int, src: str, dst_dir_fd: int, dst: str) -> None:
-    """Rename ``src`` over ``dst`` (a symlink at ``dst`` is replaced, not followed); durable."""
+def replace(src_dir_fd: int, src: str, dst_dir_fd: int, dst: str, *, durable: bool = True) -> None:
+    """Rename ``src`` over ``dst`` (a symlink at ``dst`` is replaced, not followed); durable unless
+    the caller fsyncs ``dst_dir_fd`` itself (outside a lock, say)."""
     try:
         os.replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
     except OSError as error:
         raise _unsafe(error, dst) from None
-    os.fsync(dst_dir_fd)  # the rename itself is durable once its directory is
+    if durable:
+        os.fsync(dst_dir_fd)  # the rename itself is durable once its directory is
 
 
 def unlink(dir_fd: int, name: str) -> bool:
@@ -168,3 +172,15 @@ def locked(dir_fd: int, *, exclusive: bool) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def descriptor_path(handle: BinaryIO) -> Path | None:
+    """``/proc/self/fd/N`` for a regular file's open handle: opening that path reopens that very
+    file, so a library that wants a name reads what was opened safely, not what a symlink swapped
+    in afterwards points to. None for anything else (a stream from S3, a pipe)."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation, AttributeError):
+        fd = handle.fileno()
+        path = Path(f"/proc/self/fd/{fd}")
+        if stat.S_ISREG(os.fstat(fd).st_mode) and path.exists():
+            return path
+    return None

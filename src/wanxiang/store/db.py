@@ -76,13 +76,15 @@ def drop_schema(engine: Engine, schema: str) -> None:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, migrations: Path = MIGRATIONS) -> None:
     """Bring the database to the newest schema (idempotent; safe from several processes)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     with engine.begin() as conn:
         if not is_sqlite(engine):
             # Two processes starting at once must not both create the tables.
             conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        # "heads": migrations written side by side on different branches (each revising the
+        # same parent, each touching its own tables) all apply, instead of failing as two heads.
+        command.upgrade(config, "heads")

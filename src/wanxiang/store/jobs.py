@@ -18,11 +18,24 @@ from sqlalchemy.exc import IntegrityError
 from wanxiang.model.job import Job, JobState
 from wanxiang.store import schema
 from wanxiang.store.codec import job_body, row_to_job, to_us
+from wanxiang.store.db import is_sqlite
+from wanxiang.store.group_commit import GroupWriter
 from wanxiang.store.paging import PageWindow, keyset_page
 from wanxiang.store.queue import notify
 from wanxiang.store.tx import Tx, write
 
 j = schema.jobs
+_INSERT = insert(j)  # built once; compiled once per connection by SQLAlchemy's cache
+
+
+def _insert_requests(conn: Connection, requests: Sequence[tuple[Sequence[dict[str, Any]], bool]]) -> None:
+    """Each request's rows, its queue room checked first when bounded (counting the requests
+    before it in this transaction); one notify for them all."""
+    for rows, bounded in requests:
+        if bounded:
+            _check_room(conn, Counter(row["queue_id"] for row in rows))
+        conn.execute(_INSERT, list(rows))
+    notify(conn)
 
 
 @dataclass(frozen=True)
@@ -55,22 +68,30 @@ class JobStore:
     engine: Engine
     # Called after new work becomes claimable (embedded workers sleep on these instead of polling).
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
+    # SQLite: submits from every thread committed together by one writer (store/group_commit.py)
+    _group: GroupWriter | None = None
 
     def _write(self) -> Tx:
         return write(self.engine)
 
     def insert(self, jobs: Iterable[Job], *, bounded: bool = False) -> None:
-        """Store new jobs. ``bounded``: refuse them all (QueueFull) if they would take a queue
-        past the MaxSize its user set."""
-        rows = [_job_row(job) for job in jobs]
+        """Store new jobs; returns once they are committed. ``bounded``: refuse them all
+        (QueueFull) if they would take a queue past the MaxSize its user set."""
+        rows = [_job_row(job) for job in jobs]  # built before any transaction starts
         if not rows:
             return
-        with self._write() as conn:
-            if bounded:
-                _check_room(conn, Counter(row["queue_id"] for row in rows))
-            conn.execute(insert(j), rows)
-            notify(conn)
+        if is_sqlite(self.engine):
+            if self._group is None:
+                self._group = GroupWriter(self.engine, _insert_requests)
+            self._group.write((rows, bounded))
+        else:
+            with self._write() as conn:
+                _insert_requests(conn, [(rows, bounded)])
         self.wake()
+
+    def close(self) -> None:
+        if self._group is not None:
+            self._group.close()
 
     def wake(self) -> None:
         for hook in self.wake_hooks:

@@ -57,9 +57,10 @@ def load_queries(dialect: str) -> dict[str, str]:
         elif only == dialect:
             variants[base] = sql
     named.update(variants)
-    claim = named.pop("claim")
-    named["claim"] = claim.format(tag_filter="")
-    named["claim_tagged"] = claim.format(tag_filter="AND jobs.tag IN :tags")
+    claim, hold = named.pop("claim"), named.pop("hold_filter")
+    for suffix, hold_filter in (("", ""), ("_dev", hold)):  # _dev: skips jobs a manual test mode holds
+        named["claim" + suffix] = claim.format(tag_filter="", hold_filter=hold_filter)
+        named["claim_tagged" + suffix] = claim.format(tag_filter="AND jobs.tag IN :tags", hold_filter=hold_filter)
     return named
 
 
@@ -101,7 +102,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
     # Built once per dialect: the worker path runs these thousands of times a second.
     if dialect not in _STATEMENTS:
         built = {name: text(sql) for name, sql in load_queries(dialect).items()}
-        built["claim_tagged"] = built["claim_tagged"].bindparams(bindparam("tags", expanding=True))
+        for name in ("claim_tagged", "claim_tagged_dev"):
+            built[name] = built[name].bindparams(bindparam("tags", expanding=True))
         built["free_slots"] = built["free_slots"].bindparams(bindparam("job_ids", expanding=True))
         _STATEMENTS[dialect] = built
     return _STATEMENTS[dialect]
@@ -146,15 +148,19 @@ class JobQueue:
             return write(self.engine)
         return _Autocommit(self.engine)
 
-    def claim(self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None) -> Claim | None:
+    def claim(
+        self, now: datetime, lease_seconds: float, tags: Sequence[str] | None = None, *, dev: bool = False
+    ) -> Claim | None:
         """Take the best Submitted job of an Active queue with a free slot: one statement, one
-        round trip (on SQLite a second, in-process, when the queue has a cap)."""
+        round trip (on SQLite a second, in-process, when the queue has a cap). ``dev``: skip jobs
+        a manual test mode holds."""
         token = uuid.uuid4().hex
         now_us = to_us(now)
         params: dict[str, Any] = {"token": token, "expires": now_us + int(lease_seconds * 1_000_000), "now": now_us}
-        statement = self._sql["claim"]
+        suffix = "_dev" if dev else ""
+        statement = self._sql["claim" + suffix]
         if tags:
-            statement = self._sql["claim_tagged"]
+            statement = self._sql["claim_tagged" + suffix]
             params["tags"] = list(tags)
         with self._single() as conn:
             row = conn.execute(statement, params).first()
@@ -165,6 +171,29 @@ class JobQueue:
             if row is not None and self._sqlite:
                 conn.execute(self._sql["take_slot"], {"queue_id": row.queue_id, "job_id": row.job_id})
         return Claim(row_to_job(row), token, int(row.attempts or 1)) if row else None
+
+    def claim_advanced(self, now: datetime, lease_seconds: float) -> Claim | None:
+        """Dev mode: take a Running job that a manual ``advance`` handed to the workers."""
+        token = uuid.uuid4().hex
+        params = {"token": token, "expires": to_us(now) + int(lease_seconds * 1_000_000)}
+        with self._single() as conn:
+            row = conn.execute(self._sql["claim_advanced"], params).first()
+        return Claim(row_to_job(row), token) if row else None
+
+    def advance(self, job_id: str, now: datetime, *, finish: bool = False) -> bool:
+        """Dev mode, manual test mode: Submitted -> Running (held); held Running -> to a worker.
+        ``finish`` does both. False when the job was in neither state."""
+        moved = False
+        with write(self.engine) as conn:
+            params = {"job_id": job_id, "now": to_us(now), "forever": 2**62}
+            if conn.execute(self._sql["advance_hold"], params).rowcount:
+                moved = True
+                if not finish:
+                    return True
+            if conn.execute(self._sql["advance_go"], params).rowcount:
+                notify(conn)
+                return True
+        return moved
 
     def renew(self, job_id: str, token: str, now: datetime, lease_seconds: float, progress: int | None = None) -> Lease:
         """Extend the lease; the answer says whether it is still held and whether a user asked

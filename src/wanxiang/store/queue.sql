@@ -1,7 +1,8 @@
 -- The queue protocol of wanxiang's workers: the jobs table is the queue.
 --
 -- Loaded by wanxiang.store.queue, one statement per "-- name:" block; a block named
--- "<name>@postgresql" replaces "<name>" on PostgreSQL. {tag_filter} narrows a claim to some Tags.
+-- "<name>@postgresql" replaces "<name>" on PostgreSQL. {tag_filter} narrows a claim to some Tags;
+-- {hold_filter} (dev mode) skips the jobs a manual test mode holds.
 -- States are written into the SQL, not bound: a partial index (ix_jobs_submitted,
 -- ix_jobs_running_lease) is used only when the query's condition visibly matches the index's.
 --
@@ -29,7 +30,7 @@ WHERE jobs.seq = (
                                   OR (SELECT count(*) FROM queue_slots
                                       WHERE queue_slots.queue_id = queues.queue_id
                                         AND queue_slots.job_id IS NOT NULL) >= queues.concurrent_cap)))
-          {tag_filter}
+          {tag_filter} {hold_filter}
         ORDER BY jobs.job_level DESC, jobs.seq ASC
         LIMIT 1)
   AND jobs.state = 'Submitted'
@@ -48,7 +49,7 @@ WITH candidate AS (
                                   OR (SELECT count(*) FROM queue_slots
                                       WHERE queue_slots.queue_id = queues.queue_id
                                         AND queue_slots.job_id IS NOT NULL) >= queues.concurrent_cap)))
-          {tag_filter}
+          {tag_filter} {hold_filter}
         ORDER BY jobs.job_level DESC, jobs.seq ASC
         LIMIT 1 FOR UPDATE OF jobs SKIP LOCKED),
      free AS (
@@ -150,3 +151,44 @@ UPDATE jobs
 SET state = 'Submitted', lease_owner = NULL, lease_expires_us = NULL
 WHERE jobs.state = 'Running' AND jobs.lease_expires_us < :now
 RETURNING jobs.job_id
+
+-- name: hold_filter
+-- Dev mode: a job of a queue in the manual test mode (its own row, else the global "*" row) waits.
+AND coalesce((SELECT test_modes.mode FROM test_modes WHERE test_modes.scope = jobs.queue_id),
+             (SELECT test_modes.mode FROM test_modes WHERE test_modes.scope = '*'), 'normal') <> 'manual'
+
+-- name: advance_hold
+-- Dev mode, manual: Submitted -> Running, held (no worker, no slot; a lease that never lapses)
+-- until advanced again.
+UPDATE jobs
+SET state = 'Running', start_us = :now, lease_owner = 'manual-hold', lease_expires_us = :forever,
+    attempts = jobs.attempts + 1
+WHERE jobs.job_id = :job_id AND jobs.state = 'Submitted'
+
+-- name: advance_go
+-- Dev mode, manual: a held Running job is handed to the next idle worker (claim_advanced).
+UPDATE jobs SET lease_owner = 'manual-go'
+WHERE jobs.job_id = :job_id AND jobs.state = 'Running' AND jobs.lease_owner = 'manual-hold'
+
+-- name: claim_advanced
+-- Dev mode: a worker takes a job that advance handed over, keeping its Running state and start time.
+UPDATE jobs
+SET lease_owner = :token, lease_expires_us = :expires
+WHERE jobs.seq = (
+        SELECT jobs.seq FROM jobs
+        WHERE jobs.state = 'Running' AND jobs.lease_owner = 'manual-go'
+        ORDER BY jobs.seq ASC
+        LIMIT 1)
+  AND jobs.lease_owner = 'manual-go'
+RETURNING *
+
+-- name: claim_advanced@postgresql
+UPDATE jobs
+SET lease_owner = :token, lease_expires_us = :expires
+WHERE jobs.seq = (
+        SELECT jobs.seq FROM jobs
+        WHERE jobs.state = 'Running' AND jobs.lease_owner = 'manual-go'
+        ORDER BY jobs.seq ASC
+        LIMIT 1 FOR UPDATE OF jobs SKIP LOCKED)
+  AND jobs.lease_owner = 'manual-go'
+RETURNING *

@@ -34,6 +34,10 @@ class QueueStore:
     # Buckets known to have their default queues; a submit then costs no extra read.
     _known: set[str] = field(default_factory=set)
 
+    def forget_buckets(self) -> None:
+        """After a dev-mode reset: the buckets this process registered are gone."""
+        self._known.clear()
+
     def ensure_bucket(self, bucket_id: str, region: str, now: datetime) -> None:
         """Register the bucket and create its default queues, once."""
         if bucket_id in self._known:

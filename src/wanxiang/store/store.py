@@ -16,6 +16,7 @@ from wanxiang.store.queues import QueueStore
 from wanxiang.store.stats import StatsStore
 from wanxiang.store.styles import StyleStore
 from wanxiang.store.templates import TemplateStore
+from wanxiang.store.testmodes import TestModeStore
 from wanxiang.store.workflows import WorkflowStore
 
 
@@ -32,6 +33,7 @@ class Store:
     executions: ExecutionStore = field(init=False)
     styles: StyleStore = field(init=False)
     stats: StatsStore = field(init=False)
+    test_modes: TestModeStore = field(init=False)  # dev mode only
 
     def __post_init__(self) -> None:
         self.jobs = JobStore(self.engine)
@@ -44,6 +46,7 @@ class Store:
         self.executions = ExecutionStore(self.engine)
         self.styles = StyleStore(self.engine)
         self.stats = StatsStore(self.engine)
+        self.test_modes = TestModeStore(self.engine)
 
     @classmethod
     def open(
@@ -61,4 +64,5 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
+        self.jobs.close()
         self.engine.dispose()

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import shutil
-import stat
 import tempfile
 import threading
 import time
@@ -18,6 +14,7 @@ from wanxiang.engines.base import StoredObject
 from wanxiang.model.errors import JobCancelled, JobFailure
 from wanxiang.model.tree import text
 from wanxiang.storage.base import InvalidObjectKey, NoSuchKey, ObjectStorage
+from wanxiang.storage.safe_fs import descriptor_path
 
 
 def location(bucket: str, region: str, key: str) -> str:
@@ -71,7 +68,7 @@ class StorageJobIO:
             raise JobFailure("InputObjectNotExist", f"The input object {self.input_key!r} does not exist.") from exc
         except OSError as exc:
             raise JobFailure("InputObjectNotExist", f"The input object {self.input_key!r} cannot be read: {exc.strerror}.") from exc
-        fd_path = _descriptor_path(handle)
+        fd_path = descriptor_path(handle)
         if fd_path is not None:
             self._input, self._input_path = handle, fd_path
             return fd_path
@@ -156,13 +153,3 @@ class StorageJobIO:
         if self._temp is not None:
             shutil.rmtree(self._temp, ignore_errors=True)
             self._temp = None
-
-
-def _descriptor_path(handle: BinaryIO) -> Path | None:
-    """``/proc/self/fd/N`` for a regular file's handle (opening it reopens that very file)."""
-    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation, AttributeError):
-        fd = handle.fileno()
-        path = Path(f"/proc/self/fd/{fd}")
-        if stat.S_ISREG(os.fstat(fd).st_mode) and path.exists():
-            return path
-    return None

@@ -13,14 +13,17 @@ an engine that blocks the whole process loses the job to another worker instead 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from wanxiang.engines import catalog
 from wanxiang.engines.base import EngineJob
@@ -40,6 +43,93 @@ from wanxiang.worker.notify import task_finish_callbacks
 from wanxiang.worker.wake import Waiter
 
 log = logging.getLogger("wanxiang.worker")
+T = TypeVar("T")
+
+
+class _HeldLease:
+    """The job a worker runs now, as its lease thread sees it."""
+
+    def __init__(self, claim: Claim, deadline: float) -> None:
+        self.claim = claim
+        self.deadline = deadline  # monotonic; past it the engine is not vouched for any more
+        self.progress: int | None = None
+        self.lost = False
+        self.cancelled = threading.Event()  # a user asked the job to stop; the engine stops at its next step
+
+    def report_progress(self, percent: int) -> None:
+        self.progress = percent
+
+
+class _EngineThread:
+    """The thread engines run in, kept for the worker's life. A daemon, unlike an executor's: an
+    engine stuck past its deadline must not keep the process from exiting."""
+
+    def __init__(self, name: str) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        threading.Thread(target=self._loop, name=name, daemon=True).start()
+
+    def submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._tasks.put((fn, future))
+        return future
+
+    def close(self) -> None:
+        self._tasks.put(None)
+
+    def _loop(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            fn, future = task
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as error:  # noqa: BLE001 - handed to the waiting worker
+                    future.set_exception(error)
+
+
+class _LeaseKeeper:
+    """One thread per worker that renews the lease of the job in hand every ``interval`` (not a
+    thread started and joined per job)."""
+
+    def __init__(self, renew: Callable[[_HeldLease], Lease], interval: float, name: str) -> None:
+        self._renew = renew
+        self._interval = interval
+        self._held: _HeldLease | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease-{name}", daemon=True)
+        self._thread.start()
+
+    def hold(self, held: _HeldLease) -> None:
+        with self._lock:
+            self._held = held
+
+    def release(self, held: _HeldLease) -> None:
+        """After this returns no renewal of ``held`` is in flight (finish may follow at once)."""
+        with self._lock:
+            if self._held is held:
+                self._held = None
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._closed.wait(self._interval):
+            with self._lock:  # held while renewing, so release() waits for a renewal in flight
+                held = self._held
+                if held is None or held.lost or time.monotonic() > held.deadline:
+                    continue
+                try:
+                    lease = self._renew(held)
+                except Exception:  # a database hiccup: try again next interval
+                    log.exception("lease renewal failed")
+                    continue
+                if lease is Lease.LOST:
+                    held.lost = True
+                elif lease is Lease.CANCEL_REQUESTED:
+                    held.cancelled.set()  # keep the lease until the engine stops
 
 CANCELED_WHILE_RUNNING = "The job was canceled while running; it stored no output."
 
@@ -66,12 +156,15 @@ class Worker:
     # Called at every turn of the loop and every second while an engine runs: a liveness beat
     # for whoever watches this worker's process (the WorkerPool).
     pulse: Callable[[], None] | None = None
+    dev: bool = False  # dev mode: test modes (manual holds, planned failures) apply
     _last_reap: float = 0.0
     _last_side: float = 0.0
     _side_busy: bool = False
     # The claim being run, and the lock that makes finishing it and handing it back exclusive.
     _current: Claim | None = None
     _holding: threading.Lock = field(default_factory=threading.Lock)
+    _lease_keeper: _LeaseKeeper | None = None
+    _engine: _EngineThread | None = None
 
     def run(self, stop: threading.Event) -> None:
         metrics.WORKERS.labels("idle").inc()
@@ -79,6 +172,7 @@ class Worker:
             self._loop(stop)
         finally:
             metrics.WORKERS.labels("idle").dec()
+            self.close()
 
     def _loop(self, stop: threading.Event) -> None:
         while not stop.is_set() and not self.stuck:
@@ -91,6 +185,27 @@ class Worker:
             except Exception:  # a database hiccup must not end the worker
                 log.exception("worker %s: loop error", self.worker_id)
                 stop.wait(1.0)
+
+    def close(self) -> None:
+        """Stop the lease thread and the engine thread (a stuck engine's thread is left behind)."""
+        if self._lease_keeper is not None:
+            self._lease_keeper.close()
+            self._lease_keeper = None
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
+
+    def _leases(self) -> _LeaseKeeper:
+        if self._lease_keeper is None:
+            self._lease_keeper = _LeaseKeeper(self._renew, self.lease_seconds / 3, self.worker_id)
+        return self._lease_keeper
+
+    def _renew(self, held: _HeldLease) -> Lease:
+        """Extend the lease of the job in hand; what the renewal found (held, lost, cancel asked)."""
+        claim = held.claim
+        return self.store.job_queue.renew(
+            claim.job.job_id, claim.lease_token, times.now(), self.lease_seconds, held.progress
+        )
 
     def run_once(self) -> bool:
         """Claim and run one job; False when there was nothing to do."""
@@ -107,7 +222,9 @@ class Worker:
             for task in self.side_tasks:
                 did_side_work = task() or did_side_work
             self._side_busy = did_side_work
-        claim = self.store.job_queue.claim(times.now(), self.lease_seconds)
+        claim = self.store.job_queue.claim(times.now(), self.lease_seconds, dev=self.dev)
+        if claim is None and self.dev:
+            claim = self.store.job_queue.claim_advanced(times.now(), self.lease_seconds)
         if claim is None:
             return did_side_work
         with self._holding:
@@ -142,47 +259,26 @@ class Worker:
         event(log, logging.INFO, "job started", job_id=job.job_id, tag=job.tag, queue=job.queue_id,
               bucket=job.bucket_id, worker=self.worker_id, attempt=claim.attempt,
               queue_wait_s=None if wait is None else round(wait, 3))
-        lost = threading.Event()
-        cancelled = threading.Event()
-        done = threading.Event()
-        progress: list[int | None] = [None]
         seconds = self.deadlines.seconds_for(job.tag, job.queue_id)
-        deadline = time.monotonic() + seconds
-
-        def heartbeat() -> None:
-            interval = self.lease_seconds / 3
-            while not done.wait(interval):
-                if time.monotonic() > deadline:
-                    return  # past the deadline the engine is not vouched for any more
-                lease = self.store.job_queue.renew(
-                    job.job_id, claim.lease_token, times.now(), self.lease_seconds, progress[0]
-                )
-                if lease is Lease.LOST:
-                    lost.set()
-                    return
-                if lease is Lease.CANCEL_REQUESTED:
-                    cancelled.set()  # the engine stops at its next step; keep the lease meanwhile
-
-        beat = threading.Thread(target=heartbeat, name=f"lease-{job.job_id}", daemon=True)
-        beat.start()
+        held = _HeldLease(claim, time.monotonic() + seconds)
+        self._leases().hold(held)
         io = StorageJobIO(
             self.storage,
             job.bucket_id,
             job.region,
             job.input_object,
             _output_of(job),
-            lambda pct: progress.__setitem__(0, pct),
-            cancelled,
+            held.report_progress,
+            held.cancelled,
         )
         try:
             state, code, message, result = self._execute_within(job, io, seconds)
             if state == JobState.CANCEL:
                 io.discard_outputs()
         finally:
-            done.set()
-            beat.join()
+            self._leases().release(held)
             io.close()
-        if lost.is_set():
+        if held.lost:
             log.warning("job %s: lease lost while running; its new owner records the outcome", job.job_id)
         # Read at finish, not cached: a NotifyConfig change applies to the very next job.
         queue = self.store.queues.get(job.queue_id)
@@ -212,21 +308,22 @@ class Worker:
             self.on_finished(finished)
 
     def _execute_within(self, job: Job, io: StorageJobIO, seconds: float) -> tuple[JobState, str, str, Tree]:
-        outcome: list[tuple[JobState, str, str, Tree]] = []
-        engine = threading.Thread(
-            target=lambda: outcome.append(self._execute(job, io)), name=f"engine-{job.job_id}", daemon=True
-        )
-        engine.start()
+        if self._engine is None:  # one engine thread for the worker's life, not one per job
+            self._engine = _EngineThread(f"engine-{self.worker_id}")
+        future = self._engine.submit(lambda: self._execute(job, io))
         deadline = time.monotonic() + seconds
-        while engine.is_alive() and (left := deadline - time.monotonic()) > 0:
-            engine.join(min(1.0, left))
+        while not future.done() and (left := deadline - time.monotonic()) > 0:
+            concurrent.futures.wait([future], timeout=min(1.0, left))
             self._beat()
-        finished = not engine.is_alive()  # read before outcome: an engine ending now counts as late
-        if outcome:
-            return outcome[0]
-        if finished:  # it raised past _execute's net (SystemExit and the like)
+        try:
+            return future.result(timeout=0)
+        except concurrent.futures.TimeoutError:
+            pass
+        except BaseException:  # it raised past _execute's net (SystemExit and the like)
             return JobState.FAILED, "InternalError", f"The {job.tag} engine stopped without a result.", {}
         io.abandon()
+        self._engine.close()  # its thread is stuck in the engine; this worker is done
+        self._engine = None
         self.stuck = True
         log.error(
             "job %s: the %s engine ran past its %g s deadline; failing the job and replacing this worker",
@@ -239,6 +336,9 @@ class Worker:
             self.pulse()
 
     def _execute(self, job: Job, io: StorageJobIO) -> tuple[JobState, str, str, Tree]:
+        planned = self.store.test_modes.take_failure(job.queue_id, job.tag) if self.dev else None
+        if planned is not None:  # the fail-next test mode
+            return JobState.FAILED, planned[0], planned[1], {}
         engine = catalog.engine(job.tag)
         if engine is None:
             return JobState.FAILED, "UnsupportedTag", f"No engine is installed for Tag {job.tag}.", {}

@@ -18,6 +18,8 @@ grey 240 MP image.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeAlias
 
 import pyvips
 
@@ -53,6 +55,26 @@ class PixelLimits:
 
 DEFAULT_LIMITS = PixelLimits()
 
+# An encoded image: its bytes, or a file holding them. From a file libvips reads what it needs
+# itself; bytes are copied into libvips whole on every open (the cost a path avoids).
+ImageInput: TypeAlias = bytes | Path
+
+
+def head_of(data: ImageInput, size: int = 64) -> bytes:
+    """The first ``size`` bytes (format sniffing without reading the whole file)."""
+    if isinstance(data, bytes):
+        return data[:size]
+    with data.open("rb") as fh:
+        return fh.read(size)
+
+
+def size_of(data: ImageInput) -> int:
+    return len(data) if isinstance(data, bytes) else data.stat().st_size
+
+
+def bytes_of(data: ImageInput) -> bytes:
+    return data if isinstance(data, bytes) else data.read_bytes()
+
 
 @dataclass(frozen=True)
 class SourceInfo:
@@ -70,10 +92,11 @@ class SourceInfo:
         return (width or self.width) * (height or self.height) * self.pages * self.bands
 
 
-def probe(data: bytes) -> SourceInfo:
+def probe(data: ImageInput) -> SourceInfo:
     """The input's format and size, from its header only."""
-    if is_bmp(data):
-        width, height = read_bmp_size(data)
+    head = head_of(data)
+    if is_bmp(head):
+        width, height = read_bmp_size(head)
         return SourceInfo("bmp", width, height, 1, 0, 4)
     header = _open(data, "")
     fmt = _format_of(header)
@@ -131,16 +154,26 @@ def option_string(options: dict[str, object]) -> str:
     return ",".join(f"{k}={v}" for k, v in options.items())
 
 
-def load(data: bytes, source: SourceInfo, access: str) -> pyvips.Image:
+def load(data: ImageInput, source: SourceInfo, access: str, **options: object) -> pyvips.Image:
     """The whole image (all frames stacked, with page-height, when animated)."""
     if source.format == "bmp":
-        return decode_bmp(data)
-    return _open(data, "", access=access, **load_options(source))
+        return decode_bmp(bytes_of(data))
+    return _open(data, "", access=access, **load_options(source), **options)
 
 
-def _open(data: bytes, options: str, **kwargs: object) -> pyvips.Image:
+def open_source(data: ImageInput) -> pyvips.Source:
+    """A libvips source reading the file (or the bytes). Sources, not file names: libvips caches
+    loads by file name, and a worker's ``/proc/self/fd/N`` names a different file every job."""
+    if isinstance(data, bytes):
+        return pyvips.Source.new_from_memory(data)
+    return pyvips.Source.new_from_file(str(data))
+
+
+def _open(data: ImageInput, options: str, **kwargs: object) -> pyvips.Image:
     try:
-        return pyvips.Image.new_from_buffer(data, options, **kwargs)
+        if isinstance(data, bytes):
+            return pyvips.Image.new_from_buffer(data, options, **kwargs)
+        return pyvips.Image.new_from_source(open_source(data), options, **kwargs)
     except pyvips.Error as error:
         raise classify_error(error) from None
 

@@ -31,7 +31,9 @@ class EncodeSettings:
     quality: int | None  # lossy formats only
     interlace: bool = False
     strip: bool = False
-    optimize: bool = False  # yjpeg: optimised Huffman tables
+    # Huffman tables fitted to the image: the same pixels in ~10% fewer bytes (what thumbor and
+    # CDN image services send); CI names this yjpeg, and every JPEG we write gets it.
+    optimize: bool = True
 
 
 def resolve_quality(rules: list[Quality], source_quality: int | None) -> int | None:

@@ -27,18 +27,18 @@ class PicProcessEngine:
         if not output_key:
             raise JobFailure("InvalidArgument", "Output/Object is required")
         output_bucket = text(job.operation, "Output", "Bucket").strip() or None
-        data = io.input_path().read_bytes()
+        source = io.input_path()  # read by libvips from the file: no copy of the bytes in Python
         io.progress(10)
         planned = planned_operations(job.operation)
         result = process_image(
-            data, rule, read_object=io.read_object, limits=self.limits, parsed=planned,
+            source, rule, read_object=io.read_object, limits=self.limits, parsed=planned,
             between=lambda: io.progress(10),  # a cancelled job stops between operations
         )
         io.progress(80)
         stored = io.write_object(output_key, result.data, result.content_type, bucket=output_bucket)
         upload: Tree = {}
         if is_true(text(job.operation, "PicProcess", "IsPicInfo")):
-            upload["OriginalInfo"] = original_info(data, job.bucket_id, job.region, text(job.input, "Object"))
+            upload["OriginalInfo"] = original_info(source.read_bytes(), job.bucket_id, job.region, text(job.input, "Object"))
         upload["ProcessResults"] = {"Object": process_result_object(stored, result)}
         io.progress(100)
         return {"PicProcessResult": {"UploadResult": upload}}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+from typing import BinaryIO
 
 import numpy as np
 import pyvips
@@ -10,6 +12,7 @@ import pyvips
 from wanxiang.engines.pic.bmp import decode_bmp
 from wanxiang.engines.pic.decode import (
     DEFAULT_LIMITS,
+    ImageInput,
     PixelLimits,
     SourceInfo,
     check_limits,
@@ -155,6 +158,7 @@ _ZIGZAG = np.array(
         63,
     ]
 )
+_STD_LUMINANCE_ZIGZAG = _STD_LUMINANCE[_ZIGZAG]
 
 CI_FORMAT_NAMES = {
     "jpg": "JPEG",
@@ -168,27 +172,33 @@ CI_FORMAT_NAMES = {
 }
 
 
-def jpeg_quality(data: bytes) -> int | None:
+def jpeg_quality(data: ImageInput) -> int | None:
     """The IJG quality a JPEG was saved with, estimated from its luminance quantisation table."""
-    table = _luminance_table(data)
+    if isinstance(data, bytes):
+        table = _luminance_table(io.BytesIO(data))
+    else:
+        with data.open("rb") as fh:
+            table = _luminance_table(fh)
     if table is None:
         return None
-    scale = float(np.mean(table / _STD_LUMINANCE[_ZIGZAG])) * 100
+    scale = float((table / _STD_LUMINANCE_ZIGZAG).mean()) * 100
     quality = (200 - scale) / 2 if scale <= 100 else 5000 / scale
     return int(min(100, max(1, round(quality))))
 
 
-def _luminance_table(data: bytes) -> np.ndarray | None:
-    if data[:2] != b"\xff\xd8":
+def _luminance_table(fh: BinaryIO) -> np.ndarray | None:
+    """Walks the markers before the first scan, seeking over the segments it does not need (EXIF,
+    ICC profiles), so only the header is read."""
+    if fh.read(2) != b"\xff\xd8":
         return None
-    pos = 2
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
+    while True:
+        head = fh.read(4)
+        if len(head) < 4 or head[0] != 0xFF:
             return None
-        marker = data[pos + 1]
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        marker = head[1]
+        length = int.from_bytes(head[2:4], "big")
         if marker == 0xDB:
-            segment = data[pos + 4 : pos + 2 + length]
+            segment = fh.read(max(0, length - 2))
             offset = 0
             while offset < len(segment):
                 precision, table_id = segment[offset] >> 4, segment[offset] & 0x0F
@@ -200,8 +210,8 @@ def _luminance_table(data: bytes) -> np.ndarray | None:
                 offset += 1 + size
         if marker in (0xDA, 0xD9):  # start of scan: no more tables
             return None
-        pos += 2 + length
-    return None
+            continue
+        fh.seek(max(0, length - 2), io.SEEK_CUR)
 
 
 def average_colour(image: pyvips.Image) -> str:

@@ -16,15 +16,19 @@ import pyvips
 from wanxiang.engines.pic import adjust, geometry
 from wanxiang.engines.pic.decode import (
     DEFAULT_LIMITS,
+    ImageInput,
     PixelLimits,
     SourceInfo,
+    bytes_of,
     check_in_memory,
     check_limits,
     classify_error,
     load,
     load_options,
+    open_source,
     option_string,
     probe,
+    size_of,
 )
 from wanxiang.engines.pic.encode import CONTENT_TYPES, LOSSY_FORMATS, EncodeSettings, encode, resolve_quality
 from wanxiang.engines.pic.frames import frame_count, join_frames, page_height, split_frames
@@ -92,7 +96,7 @@ class _Context:
 
 
 def process_image(
-    data: bytes,
+    data: ImageInput,
     rule: str,
     *,
     read_object: ReadObject | None = None,
@@ -100,7 +104,8 @@ def process_image(
     parsed: Sequence[Operation] | None = None,
     between: Callable[[], None] | None = None,
 ) -> ProcessedImage:
-    """Apply ``rule`` to the image ``data``; raise JobFailure(code, message) when it cannot.
+    """Apply ``rule`` to the image ``data`` (bytes, or better a file: libvips then reads only what
+    it needs instead of a copy of every byte); raise JobFailure(code, message) when it cannot.
 
     ``parsed``, when given, is ``rule`` already parsed (a job's plan), so it is not parsed again.
     ``between`` is called between steps (a job's cancel check).
@@ -110,7 +115,7 @@ def process_image(
 
 
 def process_operations(
-    data: bytes,
+    data: ImageInput,
     operations: Sequence[Operation],
     *,
     read_object: ReadObject | None = None,
@@ -148,7 +153,7 @@ def _without_styles(operations: list[Operation]) -> list[Operation]:
     return operations
 
 
-def _process(data: bytes, source: SourceInfo, operations: list[Operation], ctx: _Context) -> ProcessedImage:
+def _process(data: ImageInput, source: SourceInfo, operations: list[Operation], ctx: _Context) -> ProcessedImage:
     pixel_ops: list[Operation] = [op for op in operations if not isinstance(op, _ENCODING_OPS)]
     image, pixel_ops = _open(data, source, pixel_ops, ctx)
     for op in pixel_ops:
@@ -164,21 +169,13 @@ def _process(data: bytes, source: SourceInfo, operations: list[Operation], ctx: 
 
 
 def _open(
-    data: bytes, source: SourceInfo, pixel_ops: list[Operation], ctx: _Context
+    data: ImageInput, source: SourceInfo, pixel_ops: list[Operation], ctx: _Context
 ) -> tuple[pyvips.Image, list[Operation]]:
     """The loaded image and the steps still to run; a leading thumbnail is done while loading."""
     first = pixel_ops[0] if pixel_ops else None
     if isinstance(first, Thumbnail) and source.format != "bmp":
         width, height = _thumbnail_target(source.width, source.height, first, ctx.limits)
-        # loader options (fail_on, n) only reach the loader through option_string
-        image = pyvips.Image.thumbnail_buffer(
-            data,
-            width,
-            height=height,
-            size="force",
-            no_rotate=True,
-            option_string=option_string(load_options(source)),
-        )
+        image = _thumbnail_on_load(data, source, width, height)
         rest = pixel_ops[1:]
         if source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in rest):
             check_in_memory(source, ctx.limits, width, height)
@@ -189,6 +186,33 @@ def _open(
     if random:
         check_in_memory(source, ctx.limits)
     return load(data, source, "random" if random else "sequential"), pixel_ops
+
+
+def jpeg_shrink(source: SourceInfo, width: int, height: int) -> int:
+    """The JPEG decoder's own downscale (1/2, 1/4, 1/8: it skips the DCT coefficients it would
+    throw away) that still leaves at least the target on both sides. libvips' thumbnail keeps 2x
+    the target before its own resize and so decodes a 12 MP photo bound for 400 px at 1/4; the
+    target allows 1/8, as thumbor (PIL's draft mode) does."""
+    if source.format != "jpg" or source.pages > 1:
+        return 1
+    factor = min(source.width / max(1, width), source.height / max(1, height))
+    return next((shrink for shrink in (8, 4, 2) if factor >= shrink), 1)
+
+
+def _thumbnail_on_load(data: ImageInput, source: SourceInfo, width: int, height: int) -> pyvips.Image:
+    shrink = jpeg_shrink(source, width, height)
+    if shrink > 1:
+        loaded = load(data, source, "sequential", shrink=shrink)
+        return loaded.thumbnail_image(width, height=height, size="force", no_rotate=True)
+    # loader options (fail_on, n) only reach the loader through option_string
+    options = option_string(load_options(source))
+    if isinstance(data, bytes):
+        return pyvips.Image.thumbnail_buffer(
+            data, width, height=height, size="force", no_rotate=True, option_string=options
+        )
+    return pyvips.Image.thumbnail_source(
+        open_source(data), width, height=height, size="force", no_rotate=True, option_string=options
+    )
 
 
 def _thumbnail_target(width: int, height: int, op: Thumbnail, limits: PixelLimits) -> tuple[int, int]:
@@ -256,7 +280,7 @@ def _check_output(image: pyvips.Image, limits: PixelLimits) -> None:
         raise JobFailure("ImageTooLarge", f"result {width}x{height} exceeds the pixel limits")
 
 
-def _settings(operations: list[Operation], source: SourceInfo, data: bytes) -> EncodeSettings:
+def _settings(operations: list[Operation], source: SourceInfo, data: ImageInput) -> EncodeSettings:
     formats = [op.format for op in operations if isinstance(op, Format)]
     fmt = formats[-1] if formats else _default_format(source.format)
     source_quality = jpeg_quality(data) if source.format == "jpg" else None
@@ -269,7 +293,6 @@ def _settings(operations: list[Operation], source: SourceInfo, data: bytes) -> E
         quality=quality,
         interlace=bool(interlace and interlace[-1]),
         strip=any(isinstance(op, Strip) for op in operations),
-        optimize=fmt == "yjpeg",
     )
 
 
@@ -282,7 +305,7 @@ def _encode_within(
     image: pyvips.Image,
     settings: EncodeSettings,
     limit: SizeLimit,
-    data: bytes,
+    data: ImageInput,
     source: SourceInfo,
     between: Callable[[], None],
 ) -> ProcessedImage:
@@ -303,7 +326,7 @@ def _encode_within(
             else:
                 high = mid - 1
         quality = best_q
-    if limit.keep_original and len(best) >= len(data):
+    if limit.keep_original and len(best) >= size_of(data):
         return _original(data, source)
     return _result(best, image, _with_quality(settings, quality))
 
@@ -320,10 +343,10 @@ def _result(encoded: bytes, image: pyvips.Image, settings: EncodeSettings) -> Pr
     )
 
 
-def _original(data: bytes, source: SourceInfo) -> ProcessedImage:
+def _original(data: ImageInput, source: SourceInfo) -> ProcessedImage:
     quality = jpeg_quality(data) if source.format == "jpg" else None
     return ProcessedImage(
-        data,
+        bytes_of(data),
         source.format,
         source.width,
         source.height,

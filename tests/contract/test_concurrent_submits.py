@@ -1,0 +1,69 @@
+"""Many clients submitting at once: every acknowledged job is stored (on SQLite they are committed
+together by one writer), and a submit that cannot be stored fails alone, storing nothing of its own."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+from sqlalchemy.exc import IntegrityError
+
+from tests.support.builders import BUCKET, REGION, T0, pic_job
+from wanxiang.model.job import Job
+from wanxiang.store.store import Store
+
+
+def test_every_acknowledged_job_of_many_concurrent_submits_is_stored(store: Store) -> None:
+    store.queues.ensure_bucket(BUCKET, REGION, T0)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        for i in range(10):
+            job = pic_job(key=f"in/{n}-{i}.png")
+            store.jobs.insert([job])
+            with lock:
+                acknowledged.append(job.job_id)
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+
+    assert len(acknowledged) == 160
+    assert len(store.jobs.get_many(BUCKET, acknowledged)) == 160
+
+
+def test_a_submit_that_cannot_be_stored_fails_alone(store: Store) -> None:
+    store.queues.ensure_bucket(BUCKET, REGION, T0)
+    taken = pic_job()
+    store.jobs.insert([taken])
+    results: dict[str, BaseException | None] = {}
+    start = threading.Barrier(9)
+
+    def submit(name: str, jobs: list[Job]) -> None:
+        start.wait()
+        try:
+            store.jobs.insert(jobs)
+            results[name] = None
+        except BaseException as error:  # noqa: BLE001 - the test looks at it
+            results[name] = error
+
+    fresh_alongside = pic_job(key="in/fresh.png")
+    duplicate = [fresh_alongside, dataclasses.replace(pic_job(), job_id=taken.job_id)]
+    good = {f"good-{n}": [pic_job(key=f"in/{n}.png")] for n in range(8)}
+    threads = [threading.Thread(target=submit, args=("duplicate", duplicate))]
+    threads += [threading.Thread(target=submit, args=item) for item in good.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert isinstance(results["duplicate"], IntegrityError)
+    assert store.jobs.get(fresh_alongside.job_id) is None  # a request is stored whole or not at all
+    assert all(results[name] is None for name in good)
+    stored = store.jobs.get_many(BUCKET, [jobs[0].job_id for jobs in good.values()])
+    assert len(stored) == 8
+
+
