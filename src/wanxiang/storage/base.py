@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -233,6 +235,29 @@ def normalize_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
         if lowered in STANDARD_HEADERS and value != "":
             result[lowered] = str(value)
     return result
+
+
+def new_upload(
+    bucket: str,
+    key: str,
+    content_type: str,
+    meta: Mapping[str, str] | None,
+    headers: Mapping[str, str] | None,
+    options: Mapping[str, str] | None,
+) -> MultipartUpload:
+    """A new multipart upload's record, the same on every backend (the caller has checked the
+    bucket name and the key)."""
+    return MultipartUpload(
+        bucket=bucket,
+        key=key,
+        # A time-ordered id, as COS's are: uploads list in initiation order per key.
+        upload_id=f"{time.time_ns():016x}{uuid.uuid4().hex}",
+        initiated=datetime.now(UTC),
+        content_type=content_type or DEFAULT_CONTENT_TYPE,
+        meta=normalize_user_meta(meta),
+        headers=normalize_headers(headers),
+        options={str(k): str(v) for k, v in (options or {}).items()},
+    )
 
 
 def check_part_number(part_number: int) -> int:

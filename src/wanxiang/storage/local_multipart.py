@@ -21,8 +21,6 @@ import contextlib
 import json
 import os
 import re
-import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +36,7 @@ from wanxiang.storage.base import (
     check_completion,
     check_part_number,
     multipart_etag,
-    normalize_headers,
-    normalize_user_meta,
+    new_upload,
 )
 from wanxiang.storage.keys import validate_bucket, validate_key
 from wanxiang.storage.safe_fs import UnsafePath
@@ -88,17 +85,7 @@ class LocalMultipart:
     ) -> MultipartUpload:
         validate_bucket(bucket)
         validate_key(key)
-        upload = MultipartUpload(
-            bucket=bucket,
-            key=key,
-            # A time-ordered id, as COS's are: uploads list in initiation order per key.
-            upload_id=f"{time.time_ns():016x}{uuid.uuid4().hex}",
-            initiated=datetime.now(UTC),
-            content_type=content_type or DEFAULT_CONTENT_TYPE,
-            meta=normalize_user_meta(meta),
-            headers=normalize_headers(headers),
-            options={str(k): str(v) for k, v in (options or {}).items()},
-        )
+        upload = new_upload(bucket, key, content_type, meta, headers, options)
         record_tmp, _, _ = self.write_tmp(_record_json(upload))
         try:
             with self._uploads() as uploads_fd:

@@ -7,8 +7,6 @@ import builtins
 import hashlib
 import io
 import threading
-import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from wanxiang.storage.base import (
     check_completion,
     check_part_number,
     multipart_etag,
+    new_upload,
     normalize_headers,
     normalize_user_meta,
     quoted_etag,
@@ -189,16 +188,7 @@ class MemoryStorage:
     ) -> MultipartUpload:
         validate_bucket(bucket)
         validate_key(key)
-        upload = MultipartUpload(
-            bucket=bucket,
-            key=key,
-            upload_id=f"{time.time_ns():016x}{uuid.uuid4().hex}",
-            initiated=datetime.now(UTC),
-            content_type=content_type or DEFAULT_CONTENT_TYPE,
-            meta=normalize_user_meta(meta),
-            headers=normalize_headers(headers),
-            options=dict(options or {}),
-        )
+        upload = new_upload(bucket, key, content_type, meta, headers, options)
         with self._lock:
             self._uploads[upload.upload_id] = (upload, {})
         return upload

@@ -22,8 +22,6 @@ import json
 import re
 import shutil
 import tempfile
-import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +36,7 @@ from wanxiang.storage.base import (
     check_completion,
     check_part_number,
     multipart_etag,
-    normalize_headers,
-    normalize_user_meta,
+    new_upload,
 )
 from wanxiang.storage.keys import validate_bucket, validate_key
 from wanxiang.storage.s3_attributes import CHUNK, ETAG_META, object_attributes, seekable, utc
@@ -70,16 +67,7 @@ class S3Multipart:
     ) -> MultipartUpload:
         validate_bucket(bucket)
         validate_key(key)
-        upload = MultipartUpload(
-            bucket=bucket,
-            key=key,
-            upload_id=f"{time.time_ns():016x}{uuid.uuid4().hex}",
-            initiated=datetime.now(UTC),
-            content_type=content_type or DEFAULT_CONTENT_TYPE,
-            meta=normalize_user_meta(meta),
-            headers=normalize_headers(headers),
-            options=dict(options or {}),
-        )
+        upload = new_upload(bucket, key, content_type, meta, headers, options)
         record = {
             "key": key,
             "initiated": upload.initiated.isoformat(),
