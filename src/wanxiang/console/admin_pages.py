@@ -24,11 +24,7 @@ PAGE = "100"
 
 
 def routes(web: Web) -> list[Route]:
-    def page(fn: Any) -> Any:
-        return web.page(lambda r, s: fn(web, r, s))
-
-    def action(fn: Any) -> Any:
-        return web.action(lambda r, s: fn(web, r, s))
+    page, action = web.bound_page, web.bound_action
 
     return [
         Route("/b/{bucket}/queues", page(queues_page), methods=["GET"]),

@@ -37,11 +37,11 @@ STOPPING = threading.Event()
 
 def routes(web: Web) -> list[Route]:
     return [
-        Route("/b/{bucket}/jobs", web.page(lambda r, s: jobs_page(web, r, s)), methods=["GET"]),
-        Route("/b/{bucket}/jobs/rows", web.page(lambda r, s: rows_fragment(web, r, s)), methods=["GET"]),
-        Route("/b/{bucket}/jobs/events", web.page(lambda r, s: events(web, r, s)), methods=["GET"]),
-        Route("/b/{bucket}/jobs/bulk", web.action(lambda r, s: bulk(web, r, s)), methods=["POST"]),
-        Route("/b/{bucket}/jobs/{job_id}", web.page(lambda r, s: job_page(web, r, s)), methods=["GET"]),
+        Route("/b/{bucket}/jobs", web.bound_page(jobs_page), methods=["GET"]),
+        Route("/b/{bucket}/jobs/rows", web.bound_page(rows_fragment), methods=["GET"]),
+        Route("/b/{bucket}/jobs/events", web.bound_page(events), methods=["GET"]),
+        Route("/b/{bucket}/jobs/bulk", web.bound_action(bulk), methods=["POST"]),
+        Route("/b/{bucket}/jobs/{job_id}", web.bound_page(job_page), methods=["GET"]),
     ]
 
 

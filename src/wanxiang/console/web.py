@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from wanxiang.app import App
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 BUCKET = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,120}[a-z0-9])?$")
 MAX_FORM_BYTES = 1 << 20
 HEADERS = [
@@ -94,6 +95,14 @@ class Web:
                 return self.render(request, session, "error.html", status=error.status, error=error)
 
         return endpoint
+
+    def bound_page(self, handler: Callable[[Web, Request, Session], Awaitable[Response]]) -> Endpoint:
+        """A page whose handler takes this Web first (the page modules' handlers do)."""
+        return self.page(lambda request, session: handler(self, request, session))
+
+    def bound_action(self, handler: Callable[[Web, Request, Session], Awaitable[Response]]) -> Endpoint:
+        """An action whose handler takes this Web first."""
+        return self.action(lambda request, session: handler(self, request, session))
 
     def action(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         """An action: a POST from a signed-in, read-write session with the session's CSRF token."""
@@ -186,7 +195,7 @@ def console_app(deps: App) -> Starlette:
         return await login(web, request)
 
     routes: list[BaseRoute] = [
-        Route("/", web.page(lambda r, s: overview(web, r, s)), methods=["GET"]),
+        Route("/", web.bound_page(overview), methods=["GET"]),
         Route("/login", sign_in, methods=["GET", "POST"]),
         Route("/logout", web.action(lambda r, s: logout()), methods=["POST"]),
         Route("/go", web.page(lambda r, s: go(web, r)), methods=["GET"]),
