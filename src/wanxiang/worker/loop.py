@@ -309,12 +309,6 @@ class Worker:
         started = time.monotonic()
         seconds = self.deadlines.seconds_for(job.tag, job.queue_id)
         held.renew_until = started + seconds
-        wait = (job.start_time - job.creation_time).total_seconds() if job.start_time and job.creation_time else None
-        if wait is not None:
-            metrics.QUEUE_WAIT.labels(job.tag).observe(max(0.0, wait))
-        event(log, logging.INFO, "job started", job_id=job.job_id, tag=job.tag, queue=job.queue_id,
-              bucket=job.bucket_id, worker=self.worker_id, attempt=claim.attempt,
-              queue_wait_s=None if wait is None else round(wait, 3))
         output_begun = threading.Event()
 
         def begin_output() -> None:  # in the engine thread: wake the worker to claim ahead
@@ -329,21 +323,27 @@ class Worker:
             self._engine = _EngineThread(f"engine-{self.worker_id}")
         future = self._engine.submit(lambda: self._execute(job, io))
         future.add_done_callback(lambda _: self._wake.set())
+        wait = (job.start_time - job.creation_time).total_seconds() if job.start_time and job.creation_time else None
+        if wait is not None:
+            metrics.QUEUE_WAIT.labels(job.tag).observe(max(0.0, wait))
+        event(log, logging.INFO, "job started", job_id=job.job_id, tag=job.tag, queue=job.queue_id,
+              bucket=job.bucket_id, worker=self.worker_id, attempt=claim.attempt,
+              queue_wait_s=None if wait is None else round(wait, 3))
         return _Running(held, io, future, started, seconds, output_begun)
 
     def _complete(self, running: _Running) -> None:
         """Wait for ``running``'s engine, start the job claimed ahead, then record ``running``."""
         try:
             outcome = self._wait(running)
+            if not self.stuck and not self._stopping():
+                # Started first: the engine does not wait for this job's cleanup and record.
+                held = self._take_prefetched()
+                self._started = self._start(held) if held is not None else None
             if outcome[0] == JobState.CANCEL:
                 running.io.discard_outputs()
         finally:
             self._leases().release(running.held)
             running.io.close()
-        if not self.stuck and not self._stopping():
-            # Started before this job's outcome is written: the engine does not wait for the store.
-            held = self._take_prefetched()
-            self._started = self._start(held) if held is not None else None
         self._record(running.held, outcome, running.started)
 
     def _wait(self, running: _Running) -> Outcome:
