@@ -201,6 +201,7 @@ class Worker:
             if held is None:
                 self._set_busy(False)
                 return did_side_work
+            self.waiter.reset()  # at once, not after the job: a doorbell it woke to is passed on now
             running = self._start(held)
             if running is None:  # given back meanwhile, or cancelled before it ran
                 return True
