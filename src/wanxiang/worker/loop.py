@@ -276,11 +276,15 @@ class Worker:
     def _give_back_prefetched(self) -> None:
         """A worker that stops, or is stuck, gives the job it claimed ahead back to its queue."""
         held, self._prefetched = self._prefetched, None
-        if held is not None:
-            self._leases().release(held)
-            with self._holding:
-                if self._held.pop(held.claim.job.job_id, None) is held:
-                    self._give_back(held.claim)
+        if held is None:
+            return
+        self._leases().release(held)
+        if held.cancelled.is_set():  # not handed back (the queue would run it): it ends now
+            self._record(held, (JobState.CANCEL, "Cancel", CANCELED, {}), None)
+            return
+        with self._holding:
+            if self._held.pop(held.claim.job.job_id, None) is held:
+                self._give_back(held.claim)
 
     def hand_back(self) -> None:
         """Give every job this worker holds (the running one, one claimed ahead) back to its queue
