@@ -97,3 +97,23 @@ def database_failure(settings: Settings, exc: BaseException) -> ConfigError:
         f"database {database} cannot be opened: {type(exc).__name__}: {_first_line(exc)}; "
         "check --database-url (or WANXIANG_DATABASE_URL)"
     )
+
+
+def check_api_processes(settings: Settings) -> None:
+    """More than one API process needs a database many processes can write at once."""
+    if settings.api_processes > 1 and _backend(settings.resolved_database_url()) != "postgresql":
+        raise ConfigError(
+            f"--api-processes {settings.api_processes} needs PostgreSQL (--database-url postgresql://...): SQLite "
+            "lets one process write at a time; run one API process (--api-processes 1 or WANXIANG_API_PROCESSES=1)"
+        )
+
+
+def _backend(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    from wanxiang.store.db import normalise_url
+
+    try:
+        return str(make_url(normalise_url(url)).get_backend_name())
+    except Exception:
+        return "postgresql"  # not a URL at all: opening the database reports it, naming --database-url

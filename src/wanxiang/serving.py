@@ -1,0 +1,145 @@
+"""Serving the HTTP API: uvicorn in the ``serve`` process itself, or in ``--api-processes`` N
+spawned API processes that accept from the one listening socket the parent bound at start.
+
+One shared socket, not one socket per process with SO_REUSEPORT: the port is bound once, before
+anything starts, so a taken port stays the first and only line the operator hears (with
+SO_REUSEPORT any process of the same user setting it would join the port silently); and there is
+one accept queue, so a connection waiting to be accepted is taken by whichever process is free,
+never stranded behind one that died or is restarting. Idle processes race for each connection, which
+spreads the load by who is free. Worker processes, the callback deliverer and the side tasks stay
+in (or under) the parent, once per server.
+
+An API process is a child of a ``WorkerPool(kind="API")``: restarted if it dies, stopped by
+SIGTERM/SIGINT (requests in flight finish within the grace period), hurried by SIGUSR2, and
+stopped when its parent dies, by the same ``WorkerSignals`` watch as a worker process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from wanxiang.api.http_server import server_config
+from wanxiang.app import App
+from wanxiang.config import Settings
+from wanxiang.ops.health import Readiness, database_check, storage_check
+from wanxiang.ops.lifecycle import WorkerSignals
+from wanxiang.ops.logs import add_secrets, configure
+from wanxiang.server import WorkerSpec
+
+log = logging.getLogger("wanxiang")
+NO_WORKERS = "no worker process is running"
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiSpec(WorkerSpec):
+    """What a spawned API process needs: the server's Settings (with its share of the image
+    processing budget), the listening socket, and the parent's count of worker processes up."""
+
+    listener: Any = None  # socket.socket, passed to the child as the same open descriptor
+    workers_up: Any = None  # multiprocessing Value("i"), kept current by the parent
+
+
+def share_of(settings: Settings, processes: int) -> Settings:
+    """One API process's Settings: --pic-processes, --pic-backlog and --pic-cache-mb are the server's
+    totals, split between its API processes (at least one image processing child each, so that
+    none processes images inside an API process; 0 stays 0: in-process by choice)."""
+    pic = settings.pic_processes
+    return dataclasses.replace(
+        settings,
+        pic_processes=max(1, pic // processes) if pic > 0 else 0,
+        pic_backlog=math.ceil(settings.pic_backlog / processes),
+        pic_cache_bytes=settings.pic_cache_bytes // processes,
+    )
+
+
+def readiness(app: App, workers_up: Callable[[], int] | None) -> Readiness:
+    """What /-/ready checks: the database, the storage and, with embedded workers, that one is up."""
+    ready = Readiness({"database": database_check(app.store), "storage": storage_check(app.storage)})
+    if workers_up is not None:
+        ready.checks["workers"] = lambda: "" if workers_up() else NO_WORKERS
+    return ready
+
+
+def uvicorn_server(app: App, ready: Readiness) -> Any:
+    """uvicorn's Server without its own signal handling: ``Stopper`` or ``WorkerSignals`` own SIGTERM
+    and SIGINT (uvicorn would re-raise the signal after its loop and kill the process before the
+    workers are stopped). log_config=None: uvicorn's own few lines go through our handler and format."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
+            return contextlib.nullcontext()
+
+    settings = app.settings
+    return Server(server_config(
+        app.http(ready), settings.host, settings.port, log_config=None,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
+    ))
+
+
+def run_until_stopped(
+    server: Any, listener: object, announce: str = "", *, stop: threading.Event | None = None,
+    beat: Callable[[], None] | None = None,
+) -> None:
+    """Run uvicorn on the socket bound at start until ``server.should_exit`` (or ``stop``) is set;
+    print ``announce`` once it serves; call ``beat`` at every turn while it serves."""
+    import asyncio
+
+    from wanxiang import console
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[listener]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.02)
+        if server.started and announce:
+            print(announce, flush=True)
+        while not serving.done():
+            if stop is not None and stop.is_set():
+                server.should_exit = True
+            if server.should_exit:  # a signal arrived: let the console's live streams end
+                console.stopping()
+            elif beat is not None and server.started:
+                beat()
+            await asyncio.sleep(0.1)
+        await serving
+
+    if stop is None or not stop.is_set():
+        asyncio.run(main())
+
+
+def api_process(spec: ApiSpec, _doorbell: Any = None, pulse: Any = None) -> None:
+    """Entry point of one API process (``WorkerPool`` target): serves until told to stop."""
+    stop = threading.Event()
+    ended = threading.Event()
+    servers: list[Any] = []
+
+    def end_requests_now() -> None:  # a second signal, or the grace period over
+        for server in servers:
+            server.force_exit = True
+        ended.wait()
+
+    WorkerSignals(stop, spec.settings.shutdown_grace, end_requests_now, kind="API").start()
+    configure(spec.log_level, spec.log_format)
+    add_secrets(spec.settings.credentials.values())
+    try:
+        app = App.open(spec.settings, schema=spec.schema, run_migrations=False)  # the parent migrated
+        try:
+            up = spec.workers_up
+            server = uvicorn_server(app, readiness(app, (lambda: up.value) if spec.settings.workers > 0 else None))
+            servers.append(server)
+            log.info("API process %d started", os.getpid())
+            beat = (lambda: setattr(pulse, "value", time.monotonic())) if pulse is not None else None
+            run_until_stopped(server, spec.listener, stop=stop, beat=beat)
+        finally:
+            app.close()
+    finally:
+        ended.set()
+    log.info("API process %d stopped", os.getpid())
