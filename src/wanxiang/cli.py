@@ -133,14 +133,18 @@ def _serve(values: Values) -> int:
     stopper.install()
     settings = _settings(values)
     startup.check_api_processes(settings)
-    listener = startup.listen(settings.host, settings.port)
+    if settings.api_processes > 1:
+        listeners = startup.listen_group(settings.host, settings.port, settings.api_processes)
+    else:
+        listeners = [startup.listen(settings.host, settings.port)]
     try:
-        return _serve_on(listener, settings, values, stopper)
+        return _serve_on(listeners, settings, values, stopper)
     finally:
-        listener.close()
+        for listener in listeners:
+            listener.close()
 
 
-def _serve_on(listener: object, settings: Settings, values: Values, stopper: Stopper) -> int:
+def _serve_on(listeners: list[socket.socket], settings: Settings, values: Values, stopper: Stopper) -> int:
     from wanxiang.ops.metrics_dir import remove_shared, share_between_processes
 
     if settings.dev:
@@ -155,12 +159,12 @@ def _serve_on(listener: object, settings: Settings, values: Values, stopper: Sto
     add_secrets(settings.credentials.values())
     folder = share_between_processes()  # before the metrics are defined, in this process and the workers
     try:
-        return _run_serve(listener, settings, values, stopper)
+        return _run_serve(listeners, settings, values, stopper)
     finally:
         remove_shared(folder)
 
 
-def _run_serve(listener: object, settings: Settings, values: Values, stopper: Stopper) -> int:
+def _run_serve(listeners: list[socket.socket], settings: Settings, values: Values, stopper: Stopper) -> int:
     from wanxiang.server import CallbackThread, WorkerPool
 
     app = _open(settings, values.text("database_schema") or None)
@@ -174,8 +178,8 @@ def _run_serve(listener: object, settings: Settings, values: Values, stopper: St
     api = (f"{settings.api_processes} API processes, " if settings.api_processes > 1 else "")
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
                 f"(database {app.store.dialect}, {api}{settings.workers} worker(s), data in {settings.data_dir})")
-    serve = (_serve_from_processes(listener, settings, values, stopper, pool) if settings.api_processes > 1
-             else _serve_here(app, listener, settings, stopper, pool))
+    serve = (_serve_from_processes(listeners, settings, values, stopper, pool) if settings.api_processes > 1
+             else _serve_here(app, listeners[0], settings, stopper, pool))
     try:
         if not stopper.stopping.is_set():
             pool.start()
@@ -203,18 +207,17 @@ def _serve_here(
 
 
 def _serve_from_processes(
-    listener: object, settings: Settings, values: Values, stopper: Stopper, pool: WorkerPool
+    listeners: list[socket.socket], settings: Settings, values: Values, stopper: Stopper, pool: WorkerPool
 ) -> Callable[[str], None]:
-    """``--api-processes`` N spawned API processes on this process's socket (see serving.py); this
-    one keeps the workers, the callback deliverer and their count for the processes' /-/ready."""
-    from wanxiang.server import WorkerPool
-    from wanxiang.serving import ApiSpec, api_process, share_of
+    """``--api-processes`` N spawned API processes, one on each of this process's sockets (see
+    serving.py); this one keeps the workers, the callback deliverer and their count for /-/ready."""
+    from wanxiang.serving import ApiPool, ApiSpec, share_of
 
     base = _spec(settings, values)
     workers_up = pool.ctx.Value("i", 0, lock=False)
     spec = ApiSpec(settings=share_of(settings, settings.api_processes), schema=base.schema,
-                   log_level=base.log_level, log_format=base.log_format, listener=listener, workers_up=workers_up)
-    api = WorkerPool(spec, settings.api_processes, target=api_process, kind="API")
+                   log_level=base.log_level, log_format=base.log_format, workers_up=workers_up)
+    api = ApiPool(spec, listeners)
     stopper.on_stop.append(api.stop_claiming)
     stopper.on_hurry.append(api.hurry)
 

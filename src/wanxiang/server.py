@@ -115,11 +115,15 @@ class WorkerPool:
         self.spawned[index] = time.monotonic()
         self.pulses[index].value = self.spawned[index]  # starting up counts as a beat
         process = self.ctx.Process(
-            target=self.target, args=(self.spec, self.doorbell, self.pulses[index]), daemon=False,
+            target=self.target, args=(self.spec_for(index), self.doorbell, self.pulses[index]), daemon=False,
             name=f"wanxiang-{self.kind.lower()}-{index}",
         )
         process.start()
         return process
+
+    def spec_for(self, index: int) -> WorkerSpec:
+        """What the process in slot ``index`` (and each replacement of it) is started with."""
+        return self.spec
 
     def _watch(self) -> None:
         while not self.stop.wait(1.0):

@@ -1,17 +1,24 @@
 """Serving the HTTP API: uvicorn in the ``serve`` process itself, or in ``--api-processes`` N
-spawned API processes that accept from the one listening socket the parent bound at start.
+spawned API processes, each on a listening socket of its own that the parent bound at start.
 
-One shared socket, not one socket per process with SO_REUSEPORT: the port is bound once, before
-anything starts, so a taken port stays the first and only line the operator hears (with
-SO_REUSEPORT any process of the same user setting it would join the port silently); and there is
-one accept queue, so a connection waiting to be accepted is taken by whichever process is free,
-never stranded behind one that died or is restarting. Idle processes race for each connection, which
-spreads the load by who is free. Worker processes, the callback deliverer and the side tasks stay
-in (or under) the parent, once per server.
+The N sockets share the port through SO_REUSEPORT (``startup.listen_group``), so the kernel spreads
+new connections over the processes by address hash. One socket shared by all, the other way, spreads
+nothing here: asyncio's accept loops race for each connection and the process woken first wins
+nearly every time, because our requests wait in threads while that process's loop sits idle (the
+measurements are in bench/README.md). What a shared socket gave is kept:
 
-An API process is a child of a ``WorkerPool(kind="API")``: restarted if it dies, stopped by
-SIGTERM/SIGINT (requests in flight finish within the grace period), hurried by SIGUSR2, and
-stopped when its parent dies, by the same ``WorkerSignals`` watch as a worker process.
+- the port is bound once, by the parent, before anything starts: a taken port is still the first
+  and only line (and a listener of someone else that joined the port is refused the same way);
+- the parent keeps every socket open, and a replacement API process gets the socket of the one it
+  replaces, so connections waiting in a dead process's queue are served by its replacement, never
+  reset;
+- at a stop the parent closes its copies and each API process closes its own as it stops accepting,
+  so new connections are refused while the requests in flight finish, as with one process.
+
+An API process is a child of a ``WorkerPool`` of kind ``API``: restarted if it dies, stopped by
+SIGTERM/SIGINT (requests in flight finish within the grace period), hurried by SIGUSR2, and stopped
+when its parent dies, by the same ``WorkerSignals`` watch as a worker process. Worker processes, the
+callback deliverer and the side tasks stay with the parent: once per server.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import dataclasses
 import logging
 import math
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +40,7 @@ from wanxiang.config import Settings
 from wanxiang.ops.health import Readiness, database_check, storage_check
 from wanxiang.ops.lifecycle import WorkerSignals
 from wanxiang.ops.logs import add_secrets, configure
-from wanxiang.server import WorkerSpec
+from wanxiang.server import WorkerPool, WorkerSpec
 
 log = logging.getLogger("wanxiang")
 NO_WORKERS = "no worker process is running"
@@ -43,7 +51,7 @@ class ApiSpec(WorkerSpec):
     """What a spawned API process needs: the server's Settings (with its share of the image
     processing budget), the listening socket, and the parent's count of worker processes up."""
 
-    listener: Any = None  # socket.socket, passed to the child as the same open descriptor
+    listener: Any = None  # this process's socket.socket, passed to it as an open descriptor
     workers_up: Any = None  # multiprocessing Value("i"), kept current by the parent
 
 
@@ -143,3 +151,24 @@ def api_process(spec: ApiSpec, _doorbell: Any = None, pulse: Any = None) -> None
     finally:
         ended.set()
     log.info("API process %d stopped", os.getpid())
+
+
+class ApiPool(WorkerPool):
+    """The API processes of ``serve --api-processes N``: the process in slot i, and every replacement
+    of it, serves on ``listeners[i]``."""
+
+    def __init__(self, spec: ApiSpec, listeners: list[socket.socket]) -> None:
+        super().__init__(spec, len(listeners), target=api_process, kind="API")
+        self.api_spec = spec
+        self.listeners = listeners
+
+    def spec_for(self, index: int) -> WorkerSpec:
+        return dataclasses.replace(self.api_spec, listener=self.listeners[index])
+
+    def shutdown(self, grace: float, hurry: threading.Event | None = None) -> None:
+        self.stop.set()
+        if self.monitor is not None:
+            self.monitor.join(30)  # no replacement is being started with a socket
+        for listener in self.listeners:  # new connections are refused once the processes close theirs
+            listener.close()
+        super().shutdown(grace, hurry)
