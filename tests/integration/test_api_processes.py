@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import sdk_client
@@ -81,6 +82,16 @@ def _gone(pids: list[int], timeout: float = 30) -> list[int]:
     return alive
 
 
+def _own_connection(server: RunningServer) -> Any:
+    """An SDK client with a session of its own: a new connection (the SDK's clients otherwise share
+    one pool of kept-alive connections), which the kernel gives to either API process."""
+    from qcloud_cos import CosConfig, CosS3Client
+
+    config = CosConfig(Region=server.region, SecretId=server.secret_id, SecretKey=server.secret_key,
+                       Scheme="http", IP="127.0.0.1", Port=server.port)
+    return CosS3Client(config, retry=0, session=requests.Session())
+
+
 def _jobs_submitted(server: RunningServer) -> float:
     """wanxiang_jobs_submitted_total for PicProcess, as one scrape (over a new connection) reports it."""
     body = httpx.get(server.url + "/-/metrics", timeout=10).text
@@ -117,10 +128,10 @@ def test_two_api_processes_serve_jobs_from_one_port(tmp_path: Path, schema: str)
         cos.put_object(Bucket=BUCKET, Body=marker_png(), Key="in/a.png")
         jobs: list[str] = []
 
-        def submit_some(n: int) -> None:  # a new client, so a new connection, for each submit
+        def submit_some(n: int) -> None:
             for i in range(6):
                 job = pic_job(BUCKET, "in/a.png", "imageMogr2/rotate/90", f"out/{n}-{i}.png")
-                jobs.append(submit(sdk_client(server), BUCKET, job))
+                jobs.append(submit(_own_connection(server), BUCKET, job))
 
         threads = [threading.Thread(target=submit_some, args=(n,)) for n in range(4)]
         for thread in threads:
@@ -200,7 +211,7 @@ def test_a_killed_api_process_is_replaced(tmp_path: Path, schema: str) -> None:
 
         cos = sdk_client(server)
         for i in range(8):  # over new connections: whichever process takes them answers
-            sdk_client(server).put_object(Bucket=BUCKET, Body=marker_png(), Key=f"after/{i}.png")
+            _own_connection(server).put_object(Bucket=BUCKET, Body=marker_png(), Key=f"after/{i}.png")
         assert len(cos.list_objects(Bucket=BUCKET, Prefix="after/")["Contents"]) == 8
         assert httpx.get(server.url + "/-/ready", timeout=10).status_code == 200
         children = descendants(server.process.pid)
@@ -214,7 +225,7 @@ def test_api_processes_exit_by_themselves_when_serve_is_killed(tmp_path: Path, s
     cos = sdk_client(server)
     cos.put_object(Bucket=BUCKET, Body=marker_png(), Key="in/small.png")
     for i in range(4):  # downloads with a rule start image processing children under the API processes
-        sdk_client(server).ci_get_object(Bucket=BUCKET, Key="in/small.png", DestImagePath=str(tmp_path / f"r{i}.png"),
+        _own_connection(server).ci_get_object(Bucket=BUCKET, Key="in/small.png", DestImagePath=str(tmp_path / f"r{i}.png"),
                                          Rule="imageMogr2/rotate/90")
     children = descendants(server.process.pid)
     assert len(children) >= 5  # two API processes, an image processing child, a worker, the resource tracker
