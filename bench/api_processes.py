@@ -4,8 +4,8 @@ Two live ``wanxiang serve --workers 0`` on fresh schemas of one PostgreSQL (no w
 stay queued), one with one API process, one with two; the same signed requests from 16 keep-alive
 clients (bench/store_api.py's ``submit_rate``), in interleaved rounds (the order flips every round)
 so that a busy machine hurts both alike. Prints jobs/s, p50/p99 per request, the servers' CPU per
-job (the serve process and every process under it, from /proc; PostgreSQL's own CPU is not in it),
-the load average per round, the share of the submits each API process answered (from the access
+job (the serve process and every process under it, from /proc; PostgreSQL's own CPU is not in it)
+beside the bench client's (its 16 threads sign and send), the load average per round, the share of the submits each API process answered (from the access
 log, whose lines carry the pid), and the ratio 2 processes / 1.
 
 Run: .venv/bin/python -m bench.api_processes [--quick]   (about a minute; --quick about 20 s)
@@ -67,15 +67,17 @@ def main() -> None:
                     time.sleep(0.1)
             spent = dict.fromkeys(servers, 0.0)
             cpu = dict.fromkeys(servers, 0.0)
+            client_cpu = dict.fromkeys(servers, 0.0)
             samples: dict[int, list[float]] = {n: [] for n in servers}
             for round_no in range(rounds):
                 order = sorted(servers) if round_no % 2 == 0 else sorted(servers, reverse=True)
                 for processes in order:
                     server = servers[processes]
-                    before = tree_cpu(server.process.pid)
+                    before, client_before = tree_cpu(server.process.pid), time.process_time()
                     rate = submit_rate(server.url, round_no * per_round, per_round, samples[processes])
                     spent[processes] += per_round / rate
                     cpu[processes] += tree_cpu(server.process.pid) - before
+                    client_cpu[processes] += time.process_time() - client_before
                     print(f"  round {round_no + 1}, {processes} API process(es): {rate:6.0f} jobs/s  "
                           f"[load {os.getloadavg()[0]:.1f}]", flush=True)
             done = rounds * per_round
@@ -84,7 +86,8 @@ def main() -> None:
                     f"--api-processes {processes}   {done / spent[processes]:6.0f} jobs/s  "
                     f"p50 {percentile(samples[processes], 0.5) * 1000:6.1f} ms  "
                     f"p99 {percentile(samples[processes], 0.99) * 1000:6.1f} ms  "
-                    f"server CPU {cpu[processes] * 1000 / done:.2f} ms/job  answered by {split(server)}"
+                    f"server CPU {cpu[processes] * 1000 / done:.2f} ms/job (client {client_cpu[processes] * 1000 / done:.2f})"
+                    f"  answered by {split(server)}"
                 )
             print(f"2 processes / 1: {spent[1] / spent[2]:.2f} jobs/s, "
                   f"{cpu[2] / cpu[1]:.2f} CPU per job  [load {os.getloadavg()[0]:.1f}]")

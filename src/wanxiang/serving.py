@@ -3,9 +3,10 @@ spawned API processes, each on a listening socket of its own that the parent bou
 
 The N sockets share the port through SO_REUSEPORT (``startup.listen_group``), so the kernel spreads
 new connections over the processes by address hash. One socket shared by all, the other way, spreads
-nothing here: asyncio's accept loops race for each connection and the process woken first wins
-nearly every time, because our requests wait in threads while that process's loop sits idle (the
-measurements are in bench/README.md). What a shared socket gave is kept:
+them badly: every process's asyncio accept loop races for each connection and the one the kernel
+wakes first mostly wins, as its loop sits idle while its requests wait in threads (one process took
+69-78% of the submits in bench/api_processes.py, against 52-56% here). What a shared socket gave is
+kept:
 
 - the port is bound once, by the parent, before anything starts: a taken port is still the first
   and only line (and a listener of someone else that joined the port is refused the same way);

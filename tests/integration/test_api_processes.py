@@ -196,28 +196,53 @@ def test_a_second_signal_ends_the_api_processes_requests_at_once(tmp_path: Path,
     server.stop()
 
 
-def test_a_killed_api_process_is_replaced(tmp_path: Path, schema: str) -> None:
+def test_a_killed_api_process_is_replaced_and_its_waiting_connections_are_served(tmp_path: Path, schema: str) -> None:
     server = _serve(tmp_path, schema, "--api-processes", "2", "--workers", "0")
     try:
         first = _api_pids(server)
         assert len(first) == 2
-        os.kill(first[0], signal.SIGKILL)
-        deadline = time.monotonic() + 60
-        while len(_api_pids(server)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        replacement = _api_pids(server)[2:]
-        assert replacement and replacement[0] not in first, server.log()
-        assert _gone([first[0]]) == []
+        os.kill(first[0], signal.SIGSTOP)  # it accepts nothing more: its share of new connections waits
+        answers: list[str] = []
 
-        cos = sdk_client(server)
-        for i in range(8):  # over new connections: whichever process takes them answers
+        def upload(i: int) -> None:
             _own_connection(server).put_object(Bucket=BUCKET, Body=marker_png(), Key=f"after/{i}.png")
-        assert len(cos.list_objects(Bucket=BUCKET, Prefix="after/")["Contents"]) == 8
+            answers.append(f"after/{i}.png")
+
+        uploads = [threading.Thread(target=upload, args=(i,)) for i in range(16)]
+        for thread in uploads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while not answers and time.monotonic() < deadline:  # the other process answers meanwhile
+            time.sleep(0.1)
+        os.kill(first[0], signal.SIGKILL)
+        for thread in uploads:
+            thread.join(120)
+        assert sorted(answers) == sorted(f"after/{i}.png" for i in range(16))  # none was reset
+
+        replacement = _api_pids(server)[2:]
+        assert len(replacement) == 1 and replacement[0] not in first, server.log()
+        assert _gone([first[0]]) == []
+        answered = {r["pid"] for r in _records(server) if r["logger"] == "wanxiang.access" and r["method"] == "PUT"}
+        assert answered == {first[1], replacement[0]}  # the replacement took the connections left waiting
+        cos = sdk_client(server)
+        assert len(cos.list_objects(Bucket=BUCKET, Prefix="after/")["Contents"]) == 16
         assert httpx.get(server.url + "/-/ready", timeout=10).status_code == 200
         children = descendants(server.process.pid)
     finally:
         assert server.stop() == 0
     assert _gone(children) == []
+
+
+def test_a_second_server_on_the_same_port_is_refused(tmp_path: Path, schema: str) -> None:
+    server = _serve(tmp_path, schema, "--api-processes", "2", "--workers", "0")
+    try:
+        for processes in ("2", "1"):  # SO_REUSEPORT would have let the first share the port silently
+            result = _wanxiang("serve", "--data-dir", str(tmp_path / "other"), "--port", str(server.port),
+                               "--workers", "0", "--api-processes", processes, "--database-url", PG_URL,
+                               "--database-schema", schema)
+            _one_line_error(result, f"port {server.port}", "already in use")
+    finally:
+        assert server.stop() == 0
 
 
 def test_api_processes_exit_by_themselves_when_serve_is_killed(tmp_path: Path, schema: str) -> None:
