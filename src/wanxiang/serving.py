@@ -9,7 +9,8 @@ wakes first mostly wins, as its loop sits idle while its requests wait in thread
 kept:
 
 - the port is bound once, by the parent, before anything starts: a taken port is still the first
-  and only line (and a listener of someone else that joined the port is refused the same way);
+  and only line (and a listener already on the port, even one that set SO_REUSEPORT too, is refused
+  the same way);
 - the parent keeps every socket open, and a replacement API process gets the socket of the one it
   replaces, so connections waiting in a dead process's queue are served by its replacement, never
   reset;
