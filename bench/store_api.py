@@ -9,12 +9,21 @@
     large/small ratio should stay near 1.0.
 
 Run: .venv/bin/python -m bench.store_api [--quick]   (about two minutes; --quick about 30 s)
+     .venv/bin/python -m bench.store_api --accept          (a) only
+     .venv/bin/python -m bench.store_api --profile DIR     (a) ours only, recorded by py-spy (must be
+                                                           installed): DIR/idle.txt (wall time, every
+                                                           thread) and DIR/gil.txt (the GIL holder), as
+                                                           collapsed stacks with sample counts
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
+import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -114,6 +123,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu_seconds() -> float:
+    """User + system CPU seconds of this (the client) process, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+SERVER_MS = re.compile(r"method=POST path=/pic_jobs .*?duration_ms=([0-9.]+)")
+
+
+def server_side_seconds(log: Path, start: int) -> list[float]:
+    """Seconds per POST /pic_jobs as our access log saw them (inside the app, from the byte ``start`` on):
+    the client's figure less the time in the client, in the kernel and in h11 before the app."""
+    with log.open("rb") as file:
+        file.seek(start)
+        text = file.read().decode(errors="replace")
+    return [float(ms) / 1000 for ms in SERVER_MS.findall(text)]
+
+
 def accept_rates(root: Path, total: int, rounds: int) -> None:
     """Ours and the bare app, in alternating rounds so that a busy disk or CPU hurts both alike."""
     server = start_server(root / "accept", "--workers", "0")
@@ -121,13 +148,20 @@ def accept_rates(root: Path, total: int, rounds: int) -> None:
     per_round = total // rounds
     spent = {"ours": 0.0, "bare": 0.0}
     cpu = {"ours": 0.0, "bare": 0.0}
+    client_cpu = {"ours": 0.0, "bare": 0.0}
     samples: dict[str, list[float]] = {"ours": [], "bare": []}
+    inside: list[float] = []
     try:
         for round_no in range(rounds):
             for name, url, pid in (("ours", server.url, server.process.pid), ("bare", bare_url, bare.pid)):
-                before = cpu_seconds(pid)
+                before, own_before = cpu_seconds(pid), own_cpu_seconds()
+                log_start = server.log_path.stat().st_size
                 spent[name] += per_round / submit_rate(url, round_no * per_round, per_round, samples[name])
                 cpu[name] += cpu_seconds(pid) - before
+                client_cpu[name] += own_cpu_seconds() - own_before
+                if name == "ours":
+                    time.sleep(0.2)  # the log lines of the last requests reach the file
+                    inside.extend(server_side_seconds(server.log_path, log_start)[CLIENTS:])  # not the warm-ups
             print(f"  round {round_no + 1} done  [load {os.getloadavg()[0]:.1f}]", flush=True)
     finally:
         server.stop()
@@ -138,7 +172,11 @@ def accept_rates(root: Path, total: int, rounds: int) -> None:
         print(
             f"{label:<34} {done / spent[name]:8.0f} jobs/s  p50 {percentile(samples[name], 0.5) * 1000:6.1f} ms"
             f"  p99 {percentile(samples[name], 0.99) * 1000:6.1f} ms  server CPU {cpu[name] * 1000 / done:.2f} ms/job"
+            f"  (client CPU {client_cpu[name] * 1000 / done:.2f} ms/job)"
         )
+    if inside:
+        print(f"  ours inside the app (access log): p50 {percentile(inside, 0.5) * 1000:.1f} ms"
+              f"  p99 {percentile(inside, 0.99) * 1000:.1f} ms")
     print(f"ours / bare: {spent['bare'] / spent['ours']:.2f}  (aim >= 1.0, p99 < 50 ms)  [load {os.getloadavg()[0]:.1f}]")
 
 
@@ -221,16 +259,54 @@ def report_latencies(samples: dict[tuple[int, str], list[float]], small: int, la
         )
 
 
+def profile_accept(root: Path, total: int, out: Path) -> None:
+    """Ours only, two rounds, each recorded by py-spy: --idle (where the wall time of every thread
+    goes, waits included) and --gil (who holds the GIL, i.e. the CPU that serialises requests)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out.mkdir(parents=True, exist_ok=True)
+    server = start_server(root / "accept", "--workers", "0")
+    try:
+        submit_rate(server.url, 0, total // 4, [])  # warm up
+        for round_no, mode in enumerate(("idle", "gil"), start=1):
+            recorder = subprocess.Popen(
+                [spy, "record", "--pid", str(server.process.pid), "--rate", "250", "--format", "raw",
+                 "--nonblocking", f"--{mode}", "--output", str(out / f"{mode}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            time.sleep(1.0)  # py-spy attaches
+            samples: list[float] = []
+            log_start = server.log_path.stat().st_size
+            rate = submit_rate(server.url, round_no * total, total, samples)
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(60)
+            inside = server_side_seconds(server.log_path, log_start)[CLIENTS:]
+            print(f"  --{mode}: {rate:.0f} jobs/s  p50 {percentile(samples, 0.5) * 1000:.1f} ms"
+                  f"  p99 {percentile(samples, 0.99) * 1000:.1f} ms  (inside the app p50"
+                  f" {percentile(inside, 0.5) * 1000:.1f} p99 {percentile(inside, 0.99) * 1000:.1f}) -> {out / f'{mode}.txt'}"
+                  f"  [load {os.getloadavg()[0]:.1f}]", flush=True)
+    finally:
+        server.stop()
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.store_api")
+    parser.add_argument("--accept", action="store_true", help="only (a), the accept rate")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="only (a) ours, recorded by py-spy into DIR")
+    args = parser.parse_args()
     total = sized(3000, 600)
     small, large = sized(10_000, 5_000), sized(200_000, 50_000)
     rounds = sized(200, 40)
     print(f"{'(quick sizes) ' if quick() else ''}2-core machine; other work may share it")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        if args.profile:
+            profile_accept(root, total, args.profile)
+            return
         print(f"\n(a) {total} POST /pic_jobs from {CLIENTS} keep-alive clients (no workers: a paused queue) vs a bare "
               "Starlette app doing the same parse and INSERT, one commit a job; interleaved rounds")
         accept_rates(root, total, 4)
+        if args.accept:
+            return
 
         print(f"\n(b) GET /pic_jobs with {small:,} and {large:,} jobs in the table, {rounds} rounds each")
         for count in (small, large):
