@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tests.support.builders import BUCKET, REGION, T0, pic_job
 from wanxiang.model.job import Job
+from wanxiang.store.jobs import JobFilter, QueueFull
 from wanxiang.store.store import Store
 
 
@@ -67,3 +68,30 @@ def test_a_submit_that_cannot_be_stored_fails_alone(store: Store) -> None:
     assert len(stored) == 8
 
 
+
+
+def test_concurrent_submits_to_a_capped_queue_fill_it_exactly(store: Store) -> None:
+    # On SQLite these land in one or a few group commits: each is counted against MaxSize after
+    # the ones before it in the same transaction.
+    store.queues.ensure_bucket(BUCKET, REGION, T0)
+    queue_id = pic_job().queue_id
+    store.queues.update(queue_id, T0, name=None, state=None, notify_config=None, max_concurrent=None, max_size=5)
+    outcomes: list[str] = []
+    start = threading.Barrier(12)
+
+    def submit(n: int) -> None:
+        start.wait()
+        try:
+            store.jobs.insert([pic_job(key=f"in/{n}.png")], bounded=True)
+            outcomes.append("stored")
+        except QueueFull:
+            outcomes.append("full")
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["full"] * 7 + ["stored"] * 5
+    assert len(store.jobs.list(BUCKET, JobFilter(queue_id=queue_id))[0]) == 5

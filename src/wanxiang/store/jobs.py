@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import Job, JobState
@@ -29,12 +29,10 @@ _INSERT = insert(j)  # built once; compiled once per connection by SQLAlchemy's 
 
 
 def _insert_requests(conn: Connection, requests: Sequence[tuple[Sequence[dict[str, Any]], bool]]) -> None:
-    """Each request's rows, its queue room checked first when bounded (counting the requests
-    before it in this transaction); one notify for them all."""
-    for rows, bounded in requests:
-        if bounded:
-            _check_room(conn, Counter(row["queue_id"] for row in rows))
-        conn.execute(_INSERT, list(rows))
+    """Every request's rows in one executemany, after each bounded request's queue room is checked
+    (counting the requests before it in this transaction); one notify for them all."""
+    _check_rooms(conn, [rows for rows, bounded in requests if bounded])
+    conn.execute(_INSERT, [row for rows, _ in requests for row in rows])
     notify(conn)
 
 
@@ -156,23 +154,36 @@ class JobStore:
             return CancelOutcome(found=True, state=JobState.CANCEL, canceled=True)
 
 
-def _check_room(conn: Connection, adding: Counter[str]) -> None:
-    for queue_id, count in sorted(adding.items()):
-        # The queue row's lock first, the count in the next statement: on PostgreSQL that count's
-        # snapshot then sees every submit that held the lock before us.
-        pick = select(schema.queues.c.size_cap).where(
-            schema.queues.c.queue_id == queue_id, schema.queues.c.size_cap.is_not(None)
-        )
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update()
-        cap = conn.execute(pick).scalar()
-        if cap is None:
-            continue
-        queued = conn.execute(
-            select(func.count()).select_from(j).where(j.c.queue_id == queue_id, text("jobs.state = 'Submitted'"))
-        ).scalar_one()
-        if queued + count > cap:
-            raise QueueFull(queue_id, int(cap))
+q = schema.queues
+# Built once: a statement built per call costs more in SQLAlchemy than the query costs in SQLite.
+_CAPS = (
+    select(q.c.queue_id, q.c.size_cap)
+    .where(q.c.queue_id.in_(bindparam("queue_ids", expanding=True)), q.c.size_cap.is_not(None))
+    .order_by(q.c.queue_id)
+)
+_CAPS_LOCKED = _CAPS.with_for_update()
+_QUEUED = select(func.count()).select_from(j).where(j.c.queue_id == bindparam("queue_id"), text("jobs.state = 'Submitted'"))
+
+
+def _check_rooms(conn: Connection, requests: Sequence[Sequence[dict[str, Any]]]) -> None:
+    """QueueFull for the first request (in order) that would take a queue past its MaxSize."""
+    if not requests:
+        return
+    queue_ids = sorted({row["queue_id"] for rows in requests for row in rows})
+    # The capped queues' rows locked first (in one order, on PostgreSQL), the counts in later
+    # statements: their snapshot then sees every submit that held the lock before us.
+    pick = _CAPS_LOCKED if conn.dialect.name == "postgresql" else _CAPS
+    caps = {queue_id: int(cap) for queue_id, cap in conn.execute(pick, {"queue_ids": queue_ids})}
+    if not caps:
+        return
+    room = {queue_id: cap - conn.execute(_QUEUED, {"queue_id": queue_id}).scalar_one() for queue_id, cap in caps.items()}
+    for rows in requests:
+        adding = Counter(row["queue_id"] for row in rows if row["queue_id"] in caps)
+        for queue_id, count in sorted(adding.items()):
+            if count > room[queue_id]:
+                raise QueueFull(queue_id, caps[queue_id])
+        for queue_id, count in adding.items():
+            room[queue_id] -= count
 
 
 def _job_row(job: Job) -> dict[str, Any]:
