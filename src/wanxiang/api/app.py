@@ -1,7 +1,9 @@
 """The HTTP app: request ids, Host -> bucket, signature check, routing, and error rendering.
 
 Handlers are plain sync functions (they talk to SQLite/PostgreSQL and the disk); they run in the
-thread pool. Nothing a handler raises reaches the client as a traceback.
+thread pool. A submit is the exception: a coroutine that builds its jobs in the pool and awaits
+their group commit on the loop (api/router.py). Nothing a handler raises reaches the client as a
+traceback.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from wanxiang.api.host import parse_host
 from wanxiang.api.ops_routes import SCOPE_KEY, AccessLog, ops_routes
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import error_response, storage_failure
-from wanxiang.api.router import Router
+from wanxiang.api.router import Router, call_handler
 from wanxiang.config import Settings
 from wanxiang.model.errors import CIError
 from wanxiang.ops.health import Readiness
@@ -78,7 +80,7 @@ def create_app(
             else:
                 api_request.body = await _read_body(request, body, settings.max_body_bytes)
                 check_content_md5(api_request.body, api_request.header("content-md5"))
-            response = await run_in_threadpool(handler, api_request)
+            response = await call_handler(handler, api_request)
         except CIError as error:
             seen["code"] = error.code
             response = error_response(error, resource=resource, request_id=request_id, head=head)

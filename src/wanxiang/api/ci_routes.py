@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import page_response, xml_response
-from wanxiang.api.router import Router
+from wanxiang.api.router import AsyncHandler, Router
 from wanxiang.model.errors import CIError
-from wanxiang.model.job import QueueFamily
+from wanxiang.model.job import Job, QueueFamily
 from wanxiang.model.template import Template
 from wanxiang.model.times import format_time
 from wanxiang.model.tree import Tree
@@ -70,9 +71,15 @@ def register(router: Router, app: App) -> None:
         router.add("GET", f"/{path}", _list_buckets(app, list_node, service))
 
 
-def _submit(app: App, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
-    def handler(req: ApiRequest) -> Response:
-        jobs = app.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
+def _submit(app: App, body: Callable[[ApiRequest], Tree], family: str) -> AsyncHandler:
+    def prepare(req: ApiRequest) -> list[Job]:
+        return app.jobs.prepare(req.ctx, parse_submit_job(body(req)), path_family=family)
+
+    async def handler(req: ApiRequest) -> Response:
+        # The jobs are built in the pool (a template or queue may be read); the commit is awaited
+        # here, so that many submits waiting for one group commit hold no thread of the pool.
+        jobs = await run_in_threadpool(prepare, req)
+        await app.jobs.commit(jobs)
         details = [jobs_detail(job) for job in jobs]
         return xml_response({"JobsDetail": details if len(details) > 1 else details[0]}, request_id=req.request_id)
 

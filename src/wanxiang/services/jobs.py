@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,19 +43,23 @@ class JobService:
     # -- submit -------------------------------------------------------------------------------
 
     def submit(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
-        self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
-        jobs = self.build(ctx, request, path_family=path_family)
-        try:
+        jobs = self.prepare(ctx, request, path_family=path_family)
+        with _refused_when_full():
             self.store.jobs.insert(jobs, bounded=True)
-        except QueueFull as full:
-            raise CIError(
-                400,
-                "InvalidRequest",
-                f"The queue {full.queue_id} already holds {full.cap} Submitted jobs, its MaxSize; "
-                "submit again when some have started, or raise MaxSize.",
-            ) from None
         journal.submitted(jobs, via="api")
         return jobs
+
+    def prepare(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
+        """``submit`` up to the insert: the bucket registered, the jobs built and checked (may read
+        the store: queues, templates, styles)."""
+        self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
+        return self.build(ctx, request, path_family=path_family)
+
+    async def commit(self, jobs: list[Job]) -> None:
+        """``submit`` from the insert on, for the event loop: returns once the jobs are committed."""
+        with _refused_when_full():
+            await self.store.jobs.insert_async(jobs, bounded=True)
+        journal.submitted(jobs, via="api")
 
     def build(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
         """The validated jobs a request describes, not stored (batch jobs and workflows store them)."""
@@ -203,6 +208,19 @@ class JobService:
         )
         self.store.jobs.insert([new])
         return new
+
+
+@contextmanager
+def _refused_when_full() -> Iterator[None]:
+    try:
+        yield
+    except QueueFull as full:
+        raise CIError(
+            400,
+            "InvalidRequest",
+            f"The queue {full.queue_id} already holds {full.cap} Submitted jobs, its MaxSize; "
+            "submit again when some have started, or raise MaxSize.",
+        ) from None
 
 
 def parse_job_filter(params: Mapping[str, str], path_family: str = "jobs") -> JobFilter:

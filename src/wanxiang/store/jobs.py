@@ -5,13 +5,16 @@ The worker's side of the same table (claim, renew, finish, release) is ``wanxian
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -68,6 +71,7 @@ class JobStore:
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
     # SQLite: submits from every thread committed together by one writer (store/group_commit.py)
     _group: GroupWriter | None = None
+    _group_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _write(self) -> Tx:
         return write(self.engine)
@@ -79,13 +83,28 @@ class JobStore:
         if not rows:
             return
         if is_sqlite(self.engine):
-            if self._group is None:
-                self._group = GroupWriter(self.engine, _insert_requests)
-            self._group.write((rows, bounded))
-        else:
-            with self._write() as conn:
-                _insert_requests(conn, [(rows, bounded)])
+            self._writer().write((rows, bounded))  # the writer wakes the workers, once per batch
+            return
+        with self._write() as conn:
+            _insert_requests(conn, [(rows, bounded)])
         self.wake()
+
+    async def insert_async(self, jobs: Sequence[Job], *, bounded: bool = False) -> None:
+        """``insert`` for the event loop: on SQLite it awaits the group commit without holding a
+        thread of the pool while the batch in progress commits; elsewhere ``insert`` in a thread."""
+        if not is_sqlite(self.engine):
+            await anyio.to_thread.run_sync(functools.partial(self.insert, jobs, bounded=bounded))
+            return
+        rows = [_job_row(job) for job in jobs]
+        if rows:
+            await self._writer().write_async((rows, bounded))
+
+    def _writer(self) -> GroupWriter:
+        if self._group is None:
+            with self._group_lock:
+                if self._group is None:
+                    self._group = GroupWriter(self.engine, _insert_requests, after_commit=self.wake)
+        return self._group
 
     def close(self) -> None:
         if self._group is not None:
