@@ -23,8 +23,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from wanxiang.store.tx import write
-
 Request = Any  # what one caller hands over (a job insert: its rows and whether the queue is bounded)
 WriteRequests = Callable[[Connection, Sequence[Request]], None]
 Done = Callable[[BaseException | None], None]  # called once, from the writer thread, after the commit
@@ -51,14 +49,9 @@ class GroupWriter:
 
     async def write_async(self, request: Request) -> None:
         """``write`` for a coroutine: it awaits the commit on its event loop, holding no thread."""
-        loop = asyncio.get_running_loop()
-        committed: asyncio.Future[None] = loop.create_future()
-
-        def done(error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, committed, error)
-
-        self.submit(request, done)
-        await committed
+        waiter = _LoopWaiter(asyncio.get_running_loop())
+        self.submit(request, waiter)
+        await waiter.future
 
     def submit(self, request: Request, done: Done) -> None:
         """Queue ``request``; ``done(None)`` once it is committed, ``done(error)`` if it failed."""
@@ -76,6 +69,22 @@ class GroupWriter:
             thread.join()
 
     def _loop(self) -> None:
+        # One connection for the writer's life: its page cache stays warm between batches (the
+        # pool would hand out its connections in turn, each with pages another one changed).
+        while True:
+            try:
+                conn = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
+            except Exception as error:  # noqa: BLE001 - told to the next caller; the one after tries again
+                if (item := self._pending.get()) is None:
+                    return
+                _guarded(item[1], error)
+                continue
+            with conn:
+                if self._serve(conn):
+                    return
+
+    def _serve(self, conn: Connection) -> bool:
+        """Commit batches until closed (True) or the connection is lost (False)."""
         while (first := self._pending.get()) is not None:
             batch = [first]
             stop = False
@@ -88,36 +97,62 @@ class GroupWriter:
                     stop = True
                     break
                 batch.append(item)
-            if self._commit(batch) and self.after_commit is not None:
+            if self._commit(conn, batch) and self.after_commit is not None:
                 _guarded(self.after_commit)
             if stop:
-                return
+                return True
+            if conn.invalidated:
+                return False
+        return True
 
-    def _commit(self, batch: list[tuple[Request, Done]]) -> bool:
+    def _commit(self, conn: Connection, batch: list[tuple[Request, Done]]) -> bool:
         """Write and answer the batch; True if anything of it was committed."""
         try:
-            with write(self.engine) as conn:
+            with conn.begin():
                 self.write_requests(conn, [request for request, _ in batch])
         except BaseException as error:  # noqa: BLE001 - each caller learns its own outcome
             if len(batch) == 1:
                 _guarded(batch[0][1], error)
                 return False
-            return any([self._commit([item]) for item in batch])
-        for _, done in batch:
-            _guarded(done, None)
+            return any([self._commit(conn, [item]) for item in batch])
+        _answer_committed([done for _, done in batch])
         return True
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():  # its waiter was cancelled (the client went away): the rows stand regardless
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+class _LoopWaiter:
+    """A coroutine's ``done``: settles its future on its loop. The writer answers a batch's
+    waiters of one loop with one call (one wake-up of the loop, not one per request)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+
+    def __call__(self, error: BaseException | None) -> None:
+        self.loop.call_soon_threadsafe(_settle, [(self.future, error)])
 
 
-def _guarded(call: Callable[..., None], *args: Any) -> None:
+def _answer_committed(dones: list[Done]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[None], BaseException | None]]] = {}
+    for done in dones:
+        if isinstance(done, _LoopWaiter):
+            by_loop.setdefault(done.loop, []).append((done.future, None))
+        else:
+            _guarded(done, None)
+    for loop, settled in by_loop.items():
+        _guarded(loop.call_soon_threadsafe, _settle, settled)
+
+
+def _settle(settled: list[tuple[asyncio.Future[None], BaseException | None]]) -> None:
+    for future, error in settled:
+        if future.done():  # its waiter was cancelled (the client went away): the rows stand regardless
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+def _guarded(call: Callable[..., object], *args: Any) -> None:
     """A caller's callback may not stop the writer (say, an event loop closed while it waited)."""
     try:
         call(*args)
