@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.support.builders import BUCKET, REGION, T0, pic_job
 from wanxiang.model.job import Job
 from wanxiang.store.db import open_engine
-from wanxiang.store.jobs import JobFilter, QueueFull
+from wanxiang.store.jobs import COLUMNS, JobFilter, QueueFull, job_row
 from wanxiang.store.store import Store
 
 
@@ -152,3 +152,8 @@ def test_an_awaited_submit_past_max_size_is_refused_alone(store: Store) -> None:
         return list(await asyncio.gather(*(submit(n) for n in range(8))))
 
     assert sorted(asyncio.run(all_at_once())) == ["full"] * 5 + ["stored"] * 3
+
+
+def test_the_sqlite_insert_writes_every_column_a_job_row_sets() -> None:
+    # SQLite's group commit inserts by position (COLUMNS); PostgreSQL's by the row's keys.
+    assert tuple(job_row(pic_job())) == COLUMNS
