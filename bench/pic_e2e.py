@@ -147,7 +147,7 @@ def memory_report(folder: Path) -> None:
 def main() -> None:
     photos = sized(8, 4)
     # Each round runs every photo REPEAT times, so that a round is long beside the idle workers'
-    # wake-up delay (they back off to 0.5 s between polls on SQLite) and the 20 ms status polls.
+    # wake-up delay (they back off to 0.25 s between polls on SQLite) and the 20 ms status polls.
     repeat = sized(4, 2)
     rounds = sized(3, 2)
     print(f"{'(quick sizes) ' if quick() else ''}2-core machine: server, workers and client share it with other work")
@@ -173,8 +173,9 @@ def main() -> None:
                 client.request("PUT", f"/{key}", content=path.read_bytes())
             keys, files = keys * repeat, files * repeat
             with ctx.Pool(PARALLEL) as pool:
-                # Warm every path once (imports, libvips start-up, the workers' first claim).
-                e2e_round(client, keys[:PARALLEL], -1)
+                # Warm every path once (imports, libvips start-up, the workers' first claim). Four
+                # jobs a worker: a worker claims one job ahead, so two jobs may both go to one.
+                e2e_round(client, keys[: 4 * PARALLEL], -1)
                 bare_round(pool, bare_pyvips, files[:PARALLEL], out)
                 bare_round(pool, bare_pillow, files[:PARALLEL], out)
                 spent = {"e2e": 0.0, "pyvips": 0.0, "pillow": 0.0}

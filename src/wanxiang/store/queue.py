@@ -172,7 +172,11 @@ class JobQueue:
                     conn.autocommit = False
         except Exception:
             if conn.closed or conn.broken:
-                pooled.invalidate()  # a dropped connection is not handed to the next caller
+                # A dropped connection is not handed to the next caller, nor are its pooled
+                # siblings, dropped with it as a rule (a restart, a proxy's cut): SQLAlchemy's own
+                # reaction to a disconnect, which this path bypasses. Else each fails one call.
+                pooled.invalidate()
+                self.engine.dispose()
             raise
         finally:
             pooled.close()

@@ -31,6 +31,7 @@ class StorageJobIO:
         output: dict[str, object],
         report_progress: Callable[[int], None],
         cancelled: threading.Event | None = None,
+        on_output: Callable[[], None] | None = None,
     ) -> None:
         self.storage = storage
         self.bucket_id = bucket_id
@@ -48,6 +49,9 @@ class StorageJobIO:
         self._input: BinaryIO | None = None
         self._input_path: Path | None = None
         self._abandoned = False
+        # Called once, when the engine begins storing its output: the worker then claims its next
+        # job, so that it is in hand when this one ends.
+        self._on_output = on_output
 
     def abandon(self) -> None:
         """The job ended without its engine (its deadline passed): anything the engine still tries
@@ -91,6 +95,7 @@ class StorageJobIO:
         if self._abandoned:
             raise JobFailure("JobTimeout", "The job ran past its deadline; its output is not stored.")
         self._check_cancelled()
+        self._output_begins()
         target = bucket or self.output_bucket
         try:
             meta = self.storage.put(target, key, data, content_type=content_type)
@@ -104,6 +109,7 @@ class StorageJobIO:
 
     def move_object(self, key: str, new_key: str) -> None:
         self._check_cancelled()
+        self._output_begins()
         meta = self.storage.head(self.bucket_id, key)
         if meta is None:
             raise JobFailure("InputObjectNotExist", f"The object {key!r} does not exist.")
@@ -134,6 +140,11 @@ class StorageJobIO:
         if now - self._last_report >= 1.0:
             self._last_report = now
             self._report(max(0, min(100, int(percent))))
+
+    def _output_begins(self) -> None:
+        if self._on_output is not None:
+            on_output, self._on_output = self._on_output, None
+            on_output()
 
     def _check_cancelled(self) -> None:
         if self.cancelled.is_set():

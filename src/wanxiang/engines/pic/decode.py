@@ -10,6 +10,12 @@ is decoded. The budget (:class:`PixelLimits`):
 - decoded bytes held in memory: steps that read pixels out of order (rotate, flip, every step of
   an animation) need the whole decoded image at once; above the budget they are refused instead.
 
+A sequential load (the default, for pipelines that read top to bottom) keeps only a window of
+decoded lines behind libvips' read point. Steps with a tall reach (a chain of wide blurs) and a
+starved libvips thread on a loaded machine can leave a request behind that window: libvips then
+fails with "out of order read". :func:`in_order_or_at_random` runs such a pipeline again on a
+random-access load, which holds the decoded image (within the decoded-bytes budget).
+
 A header is also no promise: decoding fails on the first libvips *warning* (``fail_on=warning``),
 so a 700-byte JPEG whose header claims 20,000 x 12,000 fails at once instead of "succeeding" as a
 grey 240 MP image.
@@ -17,14 +23,17 @@ grey 240 MP image.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 import pyvips
 
 from wanxiang.engines.pic.bmp import decode_bmp, is_bmp, read_bmp_size
 from wanxiang.model.errors import JobFailure
+
+T = TypeVar("T")
 
 # CI's documented limits (§17): 30,000 px per side, 250 M pixels (animated: W×H×frames).
 DEFAULT_MAX_PIXELS = 250_000_000
@@ -159,6 +168,18 @@ def load(data: ImageInput, source: SourceInfo, access: str, **options: object) -
     if source.format == "bmp":
         return decode_bmp(bytes_of(data))
     return _open(data, "", access=access, **load_options(source), **options)
+
+
+def in_order_or_at_random(run: Callable[[bool], T]) -> T:
+    """``run(False)``, a pipeline on a sequential load; if libvips had to read that load out of
+    order, ``run(True)``: the same pipeline on a random-access load. A job must not fail for
+    how libvips' threads were scheduled."""
+    try:
+        return run(False)
+    except pyvips.Error as error:
+        if "out of order read" not in str(error):
+            raise
+    return run(True)
 
 
 def open_source(data: ImageInput) -> pyvips.Source:

@@ -23,6 +23,7 @@ from wanxiang.engines.pic.decode import (
     check_in_memory,
     check_limits,
     classify_error,
+    in_order_or_at_random,
     load,
     load_options,
     open_source,
@@ -93,6 +94,8 @@ class _Context:
     # Called between operations and between the encodes of a size-limit search: where a job
     # that was cancelled stops (it raises).
     between: Callable[[], None] = lambda: None
+    # Load for random access even when every step reads top to bottom (see in_order_or_at_random).
+    random_access: bool = False
 
 
 def process_image(
@@ -131,7 +134,12 @@ def process_operations(
         ctx = _Context(source, limits, read_object)
         if between is not None:
             ctx.between = between
-        return _process(data, source, operations, ctx)
+
+        def run(random_access: bool) -> ProcessedImage:
+            ctx.random_access = random_access
+            return _process(data, source, operations, ctx)
+
+        return in_order_or_at_random(run)
     except JobFailure as failure:
         if ignore_error and failure.code in _IGNORABLE:
             return _original(data, source)
@@ -177,12 +185,12 @@ def _open(
         width, height = _thumbnail_target(source.width, source.height, first, ctx.limits)
         image = _thumbnail_on_load(data, source, width, height)
         rest = pixel_ops[1:]
-        if source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in rest):
+        if source.pages > 1 or ctx.random_access or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in rest):
             check_in_memory(source, ctx.limits, width, height)
             # the shrunk result is small; holding it lets later steps read it in any order
             image = image.copy_memory()
         return geometry.pad(image, first), rest
-    random = source.pages > 1 or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in pixel_ops)
+    random = source.pages > 1 or ctx.random_access or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in pixel_ops)
     if random:
         check_in_memory(source, ctx.limits)
     return load(data, source, "random" if random else "sequential"), pixel_ops
