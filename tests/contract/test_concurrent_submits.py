@@ -4,8 +4,11 @@ together by one writer), and a submit that cannot be stored fails alone, storing
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +18,15 @@ from wanxiang.model.job import Job
 from wanxiang.store.db import open_engine
 from wanxiang.store.jobs import COLUMNS, JobFilter, QueueFull, job_row
 from wanxiang.store.store import Store
+
+T = TypeVar("T")
+
+
+def in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a thread of its own, as a server's event loop is: the test session's
+    main thread may already run a loop (the console tests' browser drives one there)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
 
 
 def another_store(store: Store) -> Store:
@@ -127,7 +139,7 @@ def test_concurrent_submits_are_each_acknowledged_after_commit(store: Store) -> 
         await asyncio.gather(*(submit(n) for n in range(40)))
 
     try:
-        asyncio.run(all_at_once())
+        in_own_loop(all_at_once())
     finally:
         observer.engine.dispose()
     assert unseen == []
@@ -151,7 +163,7 @@ def test_an_awaited_submit_past_max_size_is_refused_alone(store: Store) -> None:
     async def all_at_once() -> list[str]:
         return list(await asyncio.gather(*(submit(n) for n in range(8))))
 
-    assert sorted(asyncio.run(all_at_once())) == ["full"] * 5 + ["stored"] * 3
+    assert sorted(in_own_loop(all_at_once())) == ["full"] * 5 + ["stored"] * 3
 
 
 def test_the_sqlite_insert_writes_every_column_a_job_row_sets() -> None:
