@@ -44,16 +44,23 @@ class PicRoutes:
             return None
         if rule == "imageInfo":
             return Response(json.dumps(self.pic.info(req.ctx, meta.key)), media_type="application/json")
+        return self.processed(req, meta, rule)
+
+    def processed(self, req: ApiRequest, meta: ObjectMeta, rule: str) -> Response:
+        """The object ``meta`` processed by ``rule`` (``?<rule>`` or a ``!style`` download)."""
         # A CDN in front may keep the result and revalidate it: its ETag changes with the object
         # and the rule; the object's own Cache-Control (set at upload) applies, else an hour.
-        headers = {"Cache-Control": _header_of(meta, "Cache-Control") or RESULT_CACHE_CONTROL}
-        etag = self.pic.result_etag(req.ctx, meta.etag, rule)
+        expanded = self.pic.download_rule(req.ctx, rule)
+        etag = expanded.etag(meta.etag)
+        headers = {"Cache-Control": _header_of(meta, "Cache-Control") or RESULT_CACHE_CONTROL, "ETag": etag}
         if etag in (tag.strip() for tag in req.header("If-None-Match").split(",")):
-            return Response(status_code=304, headers={**headers, "ETag": etag})
-        image, etag = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, rule)
-        headers["ETag"] = etag
-        if isinstance(image, CachedImage):
-            return Response(image.data, media_type=image.content_type, headers=headers)
+            return Response(status_code=304, headers=headers)
+        image = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, expanded)
+        if isinstance(image, CachedImage) or image.data is not None:
+            # small: sent in one piece, no file and no thread hop per chunk
+            data = image.data
+            assert data is not None
+            return Response(data, media_type=image.content_type, headers=headers)
         response = temp_file_response(image.path, image.size, image.content_type)
         response.headers.update(headers)
         return response
