@@ -14,6 +14,7 @@ from starlette.responses import Response
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import invalid_argument
+from wanxiang.ops import metrics
 from wanxiang.services.pic_cache import CachedImage
 from wanxiang.services.pic_processing import asks_image_inspect, download_rule
 from wanxiang.storage.base import ObjectMeta
@@ -55,7 +56,8 @@ class PicRoutes:
         headers = {"Cache-Control": _header_of(meta, "Cache-Control") or RESULT_CACHE_CONTROL, "ETag": etag}
         if etag in (tag.strip() for tag in req.header("If-None-Match").split(",")):
             return Response(status_code=304, headers=headers)
-        image = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, expanded)
+        image, hit = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, expanded)
+        metrics.PIC_DOWNLOADS.labels("cache" if hit else "processed").inc()
         if isinstance(image, CachedImage) or image.data is not None:
             # small: sent in one piece, no file and no thread hop per chunk
             data = image.data

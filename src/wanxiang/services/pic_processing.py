@@ -191,22 +191,22 @@ class PicProcessing:
 
     def on_download_cached(
         self, ctx: BucketContext, key: str, source_etag: str, rule: DownloadRule
-    ) -> CachedImage | ProcessedFile:
+    ) -> tuple[CachedImage | ProcessedFile, bool]:
         """``key`` (whose ETag is ``source_etag``) processed by ``rule``: from the cache when this
         object was processed by this rule (and these versions of its styles) before; else
         processed, and kept when it is small enough (a large result stays in its temp file,
-        streamed, never held whole)."""
+        streamed, never held whole). True with a result that came from the cache."""
         cache_key = (ctx.bucket_id, key, source_etag, rule.text, rule.styles)
         cache = self.cache if self.cache is not None and cacheable(rule.text) else None
         cached = cache.get(cache_key) if cache is not None else None
         if cached is not None:
-            return cached
+            return cached, True
         image = self.pool.call(process_for_download, ctx, key, rule.text)
         if cache is None or image.size > cache.max_item:
-            return image
+            return image, False
         result = CachedImage(image.read(), image.content_type, rule.etag(source_etag))
         cache.put(cache_key, result)
-        return result
+        return result, False
 
     def read_source(self, bucket: str, key: str) -> bytes:
         return read_source(self.storage, bucket, key)
