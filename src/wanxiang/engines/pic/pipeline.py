@@ -205,9 +205,9 @@ def _thumbnail_on_load(
 ) -> pyvips.Image:
     shrink = jpeg_shrink(source, width, height)
     if shrink > 1:
-        loaded = load(data, source, "sequential", shrink=shrink)  # the header only, until pixels are asked for
-        decoded = decode_shrunk(data, loaded, limits.max_decoded_bytes)
-        return (decoded or loaded).thumbnail_image(width, height=height, size="force", no_rotate=True)
+        decoded = None if source.header is None else decode_shrunk(data, source.header, shrink, limits.max_decoded_bytes)
+        loaded = decoded or load(data, source, "sequential", shrink=shrink)
+        return loaded.thumbnail_image(width, height=height, size="force", no_rotate=True)
     # loader options (fail_on, n) only reach the loader through option_string
     options = option_string(load_options(source))
     if isinstance(data, bytes):

@@ -29,27 +29,28 @@ _COLOURSPACES = {1: ("b-w", "GRAY"), 3: ("srgb", "RGB")}
 MAX_FILE_BYTES = 64 << 20  # read whole here; a larger file streams through libvips
 
 
-def decode_shrunk(data: ImageInput, header: pyvips.Image, max_bytes: int) -> pyvips.Image | None:
-    """``header`` (a JPEG opened by libvips with ``shrink``, not yet decoded) with its pixels decoded
-    by libjpeg-turbo; None when libvips should decode it."""
+def decode_shrunk(data: ImageInput, header: pyvips.Image, shrink: int, max_bytes: int) -> pyvips.Image | None:
+    """The JPEG ``data`` (``header``: as libvips opened it, nothing decoded) decoded at 1/``shrink``
+    as libvips' ``shrink`` load would (each side rounded down), with every field of its header;
+    None when libvips should decode it."""
     wanted = _COLOURSPACES.get(header.bands)
     if header.format != "uchar" or wanted is None or header.interpretation != wanted[0]:
         return None
-    if header.width * header.height * header.bands > max_bytes or size_of(data) > MAX_FILE_BYTES:
+    width, height = header.width // shrink, header.height // shrink
+    if min(width, height) < 1 or width * height * header.bands > max_bytes or size_of(data) > MAX_FILE_BYTES:
         return None
     try:
         pixels = simplejpeg.decode_jpeg(
-            bytes_of(data), colorspace=wanted[1], min_width=header.width, min_height=header.height, strict=True
+            bytes_of(data), colorspace=wanted[1], min_width=width, min_height=height, min_factor=shrink, strict=True
         )
     except ValueError:
         return None  # libvips decides on a damaged file, as it always has
-    height, width = pixels.shape[:2]
-    if not (0 <= width - header.width <= 1 and 0 <= height - header.height <= 1):
-        return None  # another scale than libvips chose: let libvips do it
-    image = pyvips.Image.new_from_memory(pixels.data, width, height, header.bands, "uchar")
-    if (width, height) != (header.width, header.height):
+    if not (0 <= pixels.shape[1] - width <= 1 and 0 <= pixels.shape[0] - height <= 1):
+        return None  # another scale than libvips would use: let libvips do it
+    image = pyvips.Image.new_from_memory(pixels.data, pixels.shape[1], pixels.shape[0], header.bands, "uchar")
+    if (image.width, image.height) != (width, height):
         # libjpeg rounds a scaled side up, libvips down: it drops the last partial column or row
-        image = image.crop(0, 0, header.width, header.height)
+        image = image.crop(0, 0, width, height)
     image = image.copy(interpretation=header.interpretation, xres=header.xres, yres=header.yres,
                        xoffset=header.xoffset, yoffset=header.yoffset)
     for name in header.get_fields():
