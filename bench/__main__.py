@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import QUICK_ENV
 
-ORDER = ("store_api", "pg_claim", "pg_claim_limits", "pic_e2e", "pic_download", "pic_engine", "pic_download_memory",
+ORDER = ("store_api", "api_processes", "pg_claim", "pg_claim_limits", "pic_e2e", "pic_download", "pic_engine", "pic_download_memory",
          "animation_engine", "animation_e2e", "ai_engines", "batch_walk", "multipart_upload", "console_jobs")
 HERE = Path(__file__).resolve().parent
 

@@ -240,7 +240,8 @@ SYSTEMS: dict[str, tuple[Callable[[str, int], None], Callable[[str, Event, mp.Qu
 }
 
 
-def measure(label: str, count: int) -> float:
+def measure(label: str, count: int) -> tuple[float, float]:
+    """Seconds and worker CPU seconds for ``count`` jobs of ``label`` in a fresh schema."""
     setup, worker, counted = SYSTEMS[label]
     with fresh_schema(label.split()[0].lower()) as schema:
         setup(schema, count)
@@ -248,13 +249,7 @@ def measure(label: str, count: int) -> float:
         finished = counted(schema)
     if finished != count:
         raise RuntimeError(f"{label}: {finished} of {count} jobs finished")
-    rate = count / seconds
-    print(
-        f"{label:<34} {rate:8.0f} jobs/s  ({count} jobs in {seconds:.2f} s; "
-        f"worker CPU {cpu * 1000 / count:.2f} ms/job)",
-        flush=True,
-    )
-    return rate
+    return seconds, cpu
 
 
 def profile_ours(count: int) -> None:
@@ -272,13 +267,28 @@ def profile_ours(count: int) -> None:
 
 
 def main() -> None:
-    count = sized(5000, 1000)
-    print(f"{'(quick sizes) ' if quick() else ''}{count} no-op jobs, {WORKERS} worker processes, {PG_URL}")
+    count, rounds = sized(3000, 600), sized(3, 1)
+    print(f"{'(quick sizes) ' if quick() else ''}{rounds} interleaved rounds of {count} no-op jobs per system, "
+          f"{WORKERS} worker processes, {PG_URL}")
     print("2-core machine: the workers share it with PostgreSQL (and with whatever else runs)")
-    rates = {label: measure(label, count) for label in SYSTEMS}
+    totals = {label: [0.0, 0.0] for label in SYSTEMS}
+    for round_no in range(1, rounds + 1):
+        # The order turns each round, so that no system always runs first or last.
+        labels = list(SYSTEMS)[round_no - 1:] + list(SYSTEMS)[:round_no - 1]
+        for label in labels:
+            seconds, cpu = measure(label, count)
+            totals[label][0] += seconds
+            totals[label][1] += cpu
+            print(f"  round {round_no}: {label:<34} {count / seconds:7.0f} jobs/s  [load {os.getloadavg()[0]:.1f}]",
+                  flush=True)
+    rates = {}
+    for label, (seconds, cpu) in totals.items():
+        rates[label] = rounds * count / seconds
+        print(f"{label:<34} {rates[label]:8.0f} jobs/s  (worker CPU {cpu * 1000 / (rounds * count):.2f} ms/job)")
     ours, procrastinate, bare = rates.values()
-    print(f"ours / procrastinate: {ours / procrastinate:.2f}   (aim >= 3)")
-    print(f"ours / bare:          {ours / bare:.2f}")
+    load = os.getloadavg()[0]
+    print(f"ours / procrastinate: {ours / procrastinate:.2f}   (aim >= 3)  [load {load:.1f}]")
+    print(f"ours / bare:          {ours / bare:.2f}   (aim >= 0.9)  [load {load:.1f}]")
     if "--profile" in sys.argv:
         profile_ours(min(count, 2000))
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +93,7 @@ def _settings(values: Values) -> Settings:
         settings.multipart_expiry_seconds = values.number("multipart_expiry_hours") * 3600
         settings.max_signature_seconds = values.integer("max_signature_window")
         settings.body_timeout_seconds = values.number("body_timeout")
+        settings.api_processes = values.integer("api_processes")
         settings.pic_processes = values.integer("pic_processes")
         settings.pic_backlog = values.integer("pic_backlog")
         settings.pic_cache_bytes = values.integer("pic_cache_mb") << 20
@@ -131,14 +132,19 @@ def _serve(values: Values) -> int:
     stopper = Stopper()
     stopper.install()
     settings = _settings(values)
-    listener = startup.listen(settings.host, settings.port)
+    startup.check_api_processes(settings)
+    if settings.api_processes > 1:
+        listeners = startup.listen_group(settings.host, settings.port, settings.api_processes)
+    else:
+        listeners = [startup.listen(settings.host, settings.port)]
     try:
-        return _serve_on(listener, settings, values, stopper)
+        return _serve_on(listeners, settings, values, stopper)
     finally:
-        listener.close()
+        for listener in listeners:
+            listener.close()
 
 
-def _serve_on(listener: object, settings: Settings, values: Values, stopper: Stopper) -> int:
+def _serve_on(listeners: list[socket.socket], settings: Settings, values: Values, stopper: Stopper) -> int:
     from wanxiang.ops.metrics_dir import remove_shared, share_between_processes
 
     if settings.dev:
@@ -153,14 +159,12 @@ def _serve_on(listener: object, settings: Settings, values: Values, stopper: Sto
     add_secrets(settings.credentials.values())
     folder = share_between_processes()  # before the metrics are defined, in this process and the workers
     try:
-        return _run_serve(listener, settings, values, stopper)
+        return _run_serve(listeners, settings, values, stopper)
     finally:
         remove_shared(folder)
 
 
-def _run_serve(listener: object, settings: Settings, values: Values, stopper: Stopper) -> int:
-    from wanxiang.api.http_server import server_config
-    from wanxiang.ops.health import Readiness, database_check, storage_check
+def _run_serve(listeners: list[socket.socket], settings: Settings, values: Values, stopper: Stopper) -> int:
     from wanxiang.server import CallbackThread, WorkerPool
 
     app = _open(settings, values.text("database_schema") or None)
@@ -169,23 +173,18 @@ def _run_serve(listener: object, settings: Settings, values: Values, stopper: St
     pool = WorkerPool(_spec(settings, values), settings.workers)
     app.store.jobs.wake_hooks.append(pool.ring)
     callbacks = CallbackThread(app)
-    readiness = Readiness({"database": database_check(app.store), "storage": storage_check(app.storage)})
-    if settings.workers > 0:
-        readiness.checks["workers"] = lambda: "" if pool.alive() else "no worker process is running"
-    # log_config=None: uvicorn's own few lines go through our handler and format.
-    server = _uvicorn_server(server_config(
-        app.http(readiness), settings.host, settings.port, log_config=None,
-        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
-    ))
-    stopper.on_stop += [lambda: setattr(server, "should_exit", True), pool.stop_claiming]
-    stopper.on_hurry += [lambda: setattr(server, "force_exit", True), pool.hurry]
+    stopper.on_stop.append(pool.stop_claiming)
+    stopper.on_hurry.append(pool.hurry)
+    api = (f"{settings.api_processes} API processes, " if settings.api_processes > 1 else "")
     announce = (f"wanxiang listening on http://{settings.host}:{settings.port} "
-                f"(database {app.store.dialect}, {settings.workers} worker(s), data in {settings.data_dir})")
+                f"(database {app.store.dialect}, {api}{settings.workers} worker(s), data in {settings.data_dir})")
+    serve = (_serve_from_processes(listeners, settings, values, stopper, pool) if settings.api_processes > 1
+             else _serve_here(app, listeners[0], settings, stopper, pool))
     try:
         if not stopper.stopping.is_set():
             pool.start()
             callbacks.start()
-            _run_until_stopped(server, listener, announce)
+            serve(announce)
     finally:
         log.info("stopping: %d worker process(es), grace %gs", settings.workers, settings.shutdown_grace)
         pool.shutdown(settings.shutdown_grace, stopper.hurry)
@@ -195,39 +194,45 @@ def _run_serve(listener: object, settings: Settings, values: Values, stopper: St
     return 0
 
 
-def _uvicorn_server(config: object) -> object:
-    """uvicorn's Server without its own signal handling: ``Stopper`` owns SIGTERM and SIGINT (uvicorn
-    would re-raise the signal after its loop and kill the process before the workers are stopped)."""
-    import contextlib
+def _serve_here(
+    app: App, listener: object, settings: Settings, stopper: Stopper, pool: WorkerPool
+) -> Callable[[str], None]:
+    """One API process: this one."""
+    from wanxiang.serving import readiness, run_until_stopped, uvicorn_server
 
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
-            return contextlib.nullcontext()
-
-    return Server(config)  # type: ignore[arg-type]
+    server = uvicorn_server(app, readiness(app, pool.alive if settings.workers > 0 else None))
+    stopper.on_stop.append(lambda: setattr(server, "should_exit", True))
+    stopper.on_hurry.append(lambda: setattr(server, "force_exit", True))
+    return lambda announce: run_until_stopped(server, listener, announce)
 
 
-def _run_until_stopped(server: Any, listener: object, announce: str) -> None:
-    """Run uvicorn on the socket bound at start; say we are listening once it serves."""
-    import asyncio
+def _serve_from_processes(
+    listeners: list[socket.socket], settings: Settings, values: Values, stopper: Stopper, pool: WorkerPool
+) -> Callable[[str], None]:
+    """``--api-processes`` N spawned API processes, one on each of this process's sockets (see
+    serving.py); this one keeps the workers, the callback deliverer and their count for /-/ready."""
+    from wanxiang.serving import ApiPool, ApiSpec, share_of
 
-    from wanxiang import console
+    base = _spec(settings, values)
+    workers_up = pool.ctx.Value("i", 0, lock=False)
+    spec = ApiSpec(settings=share_of(settings, settings.api_processes), schema=base.schema,
+                   log_level=base.log_level, log_format=base.log_format, workers_up=workers_up)
+    api = ApiPool(spec, listeners)
+    stopper.on_stop.append(api.stop_claiming)
+    stopper.on_hurry.append(api.hurry)
 
-    async def main() -> None:
-        serving = asyncio.create_task(server.serve(sockets=[listener]))
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.02)
-        if server.started:
-            print(announce, flush=True)
-        while not serving.done():
-            if server.should_exit:  # a signal arrived: let the console's live streams end
-                console.stopping()
-            await asyncio.sleep(0.1)
-        await serving
+    def serve(announce: str) -> None:
+        api.start()
+        try:
+            while not stopper.stopping.wait(0.2):
+                workers_up.value = pool.alive()
+                if announce and api.alive() == api.count:
+                    print(announce, flush=True)
+                    announce = ""
+        finally:
+            api.shutdown(settings.shutdown_grace, stopper.hurry)
 
-    asyncio.run(main())
+    return serve
 
 
 def _worker(values: Values) -> int:

@@ -22,6 +22,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 0  # 0 = one per CPU
+    api_processes: int = 1  # processes serving HTTP on the one listening socket (PostgreSQL only past 1)
     region: str = "ap-guangzhou"
     domain_suffixes: tuple[str, ...] = ("myqcloud.com", "tencentcos.cn")
     default_bucket: str = ""  # bucket used when the Host carries none (an IP or localhost)

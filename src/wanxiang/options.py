@@ -144,6 +144,9 @@ SERVE: tuple[Option, ...] = (
            "bearer token /-/metrics requires (needed when not listening on loopback)", shown="none"),
     Option("--multipart-expiry-hours", "WANXIANG_MULTIPART_EXPIRY_HOURS", 168.0,
            "unfinished multipart uploads older than this are removed (7 days)", _hours),
+    Option("--api-processes", "WANXIANG_API_PROCESSES", 1,
+           "processes serving the API on the one port (more than 1 needs PostgreSQL); workers, callbacks and "
+           "--pic-processes stay one budget for the server", _int_at_least(1, 64)),
     Option("--pic-processes", "WANXIANG_PIC_PROCESSES", 2,
            "child processes for image processing on download and upload (503 SlowDown when all are busy); "
            "0 runs it inside the API process, unisolated", _int_at_least(0, 64)),

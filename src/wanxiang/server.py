@@ -1,4 +1,5 @@
-"""Running processes around an App: embedded worker processes and the callback thread."""
+"""Running processes around an App: embedded worker processes (and, through the same pool, extra API
+processes: see serving.py) and the callback thread."""
 
 from __future__ import annotations
 
@@ -80,13 +81,18 @@ class WorkerPool:
     and killed and restarted if one stops beating: a worker's loop (and its wait for an engine)
     beats at least every second, so a process frozen whole, e.g. by an engine that holds the GIL
     for ever where no thread of it can act, is replaced after ``stall_seconds``. A worker is *up*
-    (``alive``) once it has beaten since it was started: its App is open and its loop turns."""
+    (``alive``) once it has beaten since it was started: its App is open and its loop turns.
+
+    ``serve --api-processes N`` runs its API processes in a pool of this kind too (``kind="API"``,
+    ``target=serving.api_process``): they restart, stop and follow a dead parent like workers."""
 
     def __init__(
-        self, spec: WorkerSpec, count: int, *, stall_seconds: float | None = None, target: Any = worker_process
+        self, spec: WorkerSpec, count: int, *, stall_seconds: float | None = None, target: Any = worker_process,
+        kind: str = "worker",
     ) -> None:
         self.spec = spec
         self.count = count
+        self.kind = kind
         self.stall_seconds = stall_seconds or max(120.0, 4 * spec.settings.lease_seconds)
         self.target = target
         self.ctx = multiprocessing.get_context("spawn")
@@ -102,18 +108,22 @@ class WorkerPool:
             self.pulses.append(self.ctx.Value("d", time.monotonic(), lock=False))
             self.spawned.append(0.0)
             self.processes.append(self._spawn(len(self.processes)))
-        self.monitor = threading.Thread(target=self._watch, name="worker-monitor", daemon=True)
+        self.monitor = threading.Thread(target=self._watch, name=f"{self.kind.lower()}-monitor", daemon=True)
         self.monitor.start()
 
     def _spawn(self, index: int) -> Any:
         self.spawned[index] = time.monotonic()
         self.pulses[index].value = self.spawned[index]  # starting up counts as a beat
         process = self.ctx.Process(
-            target=self.target, args=(self.spec, self.doorbell, self.pulses[index]), daemon=False,
-            name=f"wanxiang-worker-{index}",
+            target=self.target, args=(self.spec_for(index), self.doorbell, self.pulses[index]), daemon=False,
+            name=f"wanxiang-{self.kind.lower()}-{index}",
         )
         process.start()
         return process
+
+    def spec_for(self, index: int) -> WorkerSpec:
+        """What the process in slot ``index`` (and each replacement of it) is started with."""
+        return self.spec
 
     def _watch(self) -> None:
         while not self.stop.wait(1.0):
@@ -121,19 +131,20 @@ class WorkerPool:
                 if self.stop.is_set():
                     return
                 if not process.is_alive():
-                    log.warning("worker process %s exited (%s); starting another", process.pid, process.exitcode)
+                    log.warning("%s process %s exited (%s); starting another", self.kind, process.pid,
+                                process.exitcode)
                     metrics.process_exited(process.pid)
                     self.processes[i] = self._spawn(i)
                 elif time.monotonic() - self.pulses[i].value > self.stall_seconds:
-                    log.error("worker process %s has not beaten for %.0f s; killing it and starting another",
-                              process.pid, self.stall_seconds)
+                    log.error("%s process %s has not beaten for %.0f s; killing it and starting another",
+                              self.kind, process.pid, self.stall_seconds)
                     process.kill()
                     process.join(10)
                     metrics.process_exited(process.pid)
                     self.processes[i] = self._spawn(i)
 
     def alive(self) -> int:
-        """Worker processes running and up (beaten since they were started)."""
+        """Processes running and up (beaten since they were started)."""
         return sum(
             1 for i, p in enumerate(self.processes) if p.is_alive() and self.pulses[i].value > self.spawned[i]
         )
@@ -154,8 +165,8 @@ class WorkerPool:
         self._signal(HURRY)
 
     def shutdown(self, grace: float, hurry: threading.Event | None = None) -> None:
-        """Stop every worker process: each finishes its job within ``grace`` seconds, or hands it
-        back; one that does not exit a few seconds after that is killed."""
+        """Stop every process: a worker finishes its job within ``grace`` seconds, or hands it back
+        (an API process its requests); one that does not exit a few seconds after that is killed."""
         self.stop.set()
         if self.monitor is not None:
             self.monitor.join(30)  # no restart may race the signals below
@@ -170,7 +181,7 @@ class WorkerPool:
             if time.monotonic() >= deadline:
                 for process in self.processes:
                     if process.is_alive():
-                        log.error("worker process %s did not stop; killing it", process.pid)
+                        log.error("%s process %s did not stop; killing it", self.kind, process.pid)
                         process.kill()
                 break
             for process in self.processes:

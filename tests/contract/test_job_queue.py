@@ -217,3 +217,38 @@ def _schema_of(store: Store) -> str | None:
         return None
     with store.engine.connect() as conn:
         return str(conn.exec_driver_sql("SELECT current_schema()").scalar())
+
+
+def test_a_worker_whose_connection_the_database_dropped_claims_again_on_a_fresh_one(jobs_store: Store) -> None:
+    if jobs_store.dialect != "postgresql":
+        pytest.skip("only a database server can drop a connection")
+    from sqlalchemy import NullPool, create_engine, text
+
+    first, second = pic_job(), pic_job()
+    jobs_store.jobs.insert([first, second])
+    held = claimed(jobs_store)
+    # Every connection now in this store's pool, dropped by the server (as by a restart or a
+    # proxy's idle cut); other sessions on the same server are left alone.
+    pooled = [jobs_store.engine.raw_connection() for _ in range(jobs_store.engine.pool.checkedin())]
+    pids = [conn.driver_connection.info.backend_pid for conn in pooled]  # type: ignore[union-attr]
+    for conn in pooled:
+        conn.close()
+    outside = create_engine(jobs_store.engine.url, poolclass=NullPool)
+    with outside.connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                      {"pids": pids})
+        admin.commit()
+    outside.dispose()
+
+    outcomes = []
+    for _ in range(6):  # each pooled connection the database dropped fails once, then is replaced
+        try:
+            outcomes.append(jobs_store.job_queue.finish(held.job.job_id, held.lease_token, at(2), JobState.SUCCESS,
+                                                        "Success", "", {}))
+            break
+        except Exception as error:  # noqa: BLE001 - the dropped connection's one failure
+            outcomes.append(type(error).__name__)
+
+    assert len(outcomes) <= 2  # one failure at most: the dropped connection is not pooled again
+    assert outcomes[-1] is not None and outcomes[-1].state == JobState.SUCCESS
+    assert claimed(jobs_store, when=3).job.job_id == second.job_id

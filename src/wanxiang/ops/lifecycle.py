@@ -97,12 +97,17 @@ class WorkerSignals:
     wakeup fd at once, whichever thread the kernel picked. This thread reads that fd.
 
     ``stop`` is set at the first stop signal (or when the parent is gone); ``hand_back`` is called,
-    then the process exits, at SIGUSR2 or when ``grace`` seconds have passed since the stop."""
+    then the process exits, at SIGUSR2 or when ``grace`` seconds have passed since the stop. An API
+    process (``kind="API"``) is watched the same way; its ``hand_back`` ends its requests at once."""
 
-    def __init__(self, stop: threading.Event, grace: float, hand_back: Callable[[], None]) -> None:
+    def __init__(
+        self, stop: threading.Event, grace: float, hand_back: Callable[[], None], kind: str = "worker"
+    ) -> None:
         self.stop = stop
         self.grace = grace
         self.hand_back = hand_back
+        self.kind = kind
+        self.work = "the running job" if kind == "worker" else "the requests in flight"
         # The pid of the process that spawned this one, as it told us, not os.getppid() now: the
         # parent may already have died, and then getppid() names the process that adopted us.
         spawner = multiprocessing.parent_process()
@@ -121,7 +126,8 @@ class WorkerSignals:
 
     def _begin_stop(self, why: str) -> None:
         if not self.stop.is_set():
-            log.info("worker process %d: %s; stopping after the running job (grace %gs)", os.getpid(), why, self.grace)
+            log.info("%s process %d: %s; stopping after %s (grace %gs)", self.kind, os.getpid(), why, self.work,
+                     self.grace)
             self.stop.set()
             self._deadline = time.monotonic() + self.grace
 
@@ -145,9 +151,10 @@ class WorkerSignals:
         handing.start()
         handing.join(HAND_BACK_SECONDS)
         if handing.is_alive():
-            log.warning("worker process %d: the job was not handed back within %g s; its lease will lapse",
-                        os.getpid(), HAND_BACK_SECONDS)
-        log.info("worker process %d: %s; exiting", os.getpid(), why)
+            late = "the job was not handed back" if self.kind == "worker" else "the requests did not end"
+            log.warning("%s process %d: %s within %g s%s", self.kind, os.getpid(), late, HAND_BACK_SECONDS,
+                        "; its lease will lapse" if self.kind == "worker" else "")
+        log.info("%s process %d: %s; exiting", self.kind, os.getpid(), why)
         for handler in logging.getLogger().handlers:
             handler.flush()
         os._exit(0)
@@ -157,7 +164,7 @@ class WorkerSignals:
         try:
             self.hand_back()
         except Exception:
-            log.exception("worker process %d: handing the running job back failed", os.getpid())
+            log.exception("%s process %d: ending %s at once failed", self.kind, os.getpid(), self.work)
 
 
 def _noted(_signum: int, _frame: FrameType | None) -> None:

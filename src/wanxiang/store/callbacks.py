@@ -67,7 +67,11 @@ class CallbackStore:
             conn.execute(
                 update(c).where(c.c.seq.in_(seqs)).values(lease_owner=token, next_attempt_us=now_us + int(lease_seconds * 1e6))
             )
-            rows = conn.execute(select(c).where(c.c.seq.in_(seqs))).all()
+            rows = list(conn.execute(select(c).where(c.c.seq.in_(seqs))).all())
+        # In the order they fell due: the read after the UPDATE comes back in PostgreSQL's
+        # physical order, which the update may have shuffled.
+        rank = {seq: i for i, seq in enumerate(seqs)}
+        rows.sort(key=lambda r: rank[r.seq])
         return [
             DueCallback(r.seq, r.job_id, r.event, r.url, r.content_type, r.payload, r.attempts, token) for r in rows
         ]
