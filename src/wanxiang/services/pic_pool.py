@@ -230,18 +230,21 @@ def _child_main(conn: Connection, storage_url: str, memory_bytes: int) -> None:
         if task is None:
             return
         fn, args = task
-        result = _run(storage, fn, args)
         try:
-            payload = bytes(ForkingPickler.dumps(result))
-        except MemoryError:
-            payload = bytes(ForkingPickler.dumps(_too_large()))
-        except Exception as error:  # noqa: BLE001 - an answer that cannot travel is still an answer
-            log.exception("an image processing result could not be sent")
-            payload = bytes(ForkingPickler.dumps(_Failure(500, "InternalError", f"Image processing failed: {type(error).__name__}.")))
-        try:
-            conn.send_bytes(payload)
+            conn.send_bytes(_answer(_run(storage, fn, args)))
         except (EOFError, OSError):
             return
+
+
+def _answer(result: Any) -> bytes:
+    try:
+        return bytes(ForkingPickler.dumps(result))
+    except MemoryError:
+        return bytes(ForkingPickler.dumps(_too_large()))
+    except Exception as error:  # noqa: BLE001 - an answer that cannot travel is still an answer
+        log.exception("an image processing result could not be sent")
+        failure = _Failure(500, "InternalError", f"Image processing failed: {type(error).__name__}.")
+        return bytes(ForkingPickler.dumps(failure))
 
 
 def _init_child(storage_url: str, memory_bytes: int) -> ObjectStorage:
