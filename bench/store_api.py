@@ -9,12 +9,22 @@
     large/small ratio should stay near 1.0.
 
 Run: .venv/bin/python -m bench.store_api [--quick]   (about two minutes; --quick about 30 s)
+     .venv/bin/python -m bench.store_api --accept          (a) only
+     .venv/bin/python -m bench.store_api --profile DIR     (a) ours only, recorded by py-spy (must be
+                                                           installed): DIR/idle.txt (wall time, every
+                                                           thread) and DIR/gil.txt (the GIL holder), as
+                                                           collapsed stacks with sample counts
 """
 
 from __future__ import annotations
 
+import argparse
+import http.client
 import os
 import re
+import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +38,7 @@ import httpx
 from tests.support.server import SECRET_ID, SECRET_KEY, free_port, start_server
 
 from bench import REGION, SignedClient, percentile, quick, sized
+from wanxiang.api.signature import SignedRequest, sign
 from wanxiang.model.job import Job, JobState, QueueFamily
 from wanxiang.store.codec import encode_token
 from wanxiang.store.db import sqlite_url
@@ -53,20 +64,45 @@ def job_request(index: int) -> bytes:
 # -- (a) accepted jobs per second -------------------------------------------------------------------
 
 
+class Submitter:
+    """One keep-alive connection POSTing signed submits, on http.client: a quarter of httpx's CPU
+    per request, so that the 16 client threads (one process, one GIL, on the same 2 cores as the
+    server) take less of the machine from the server they measure."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.host = f"{BUCKET}.cos.{REGION}.myqcloud.com"
+
+    def post(self, body: bytes) -> str:
+        now = int(time.time())
+        authorization = sign(SignedRequest("POST", "/pic_jobs", [], {"host": self.host}), SECRET_ID, SECRET_KEY,
+                             start=now - 60, end=now + 3600)
+        self.conn.request("POST", "/pic_jobs", body=body, headers={"Host": self.host, "Authorization": authorization})
+        response = self.conn.getresponse()
+        text = response.read().decode()
+        if response.status >= 300:
+            raise RuntimeError(f"POST /pic_jobs -> {response.status}: {text[:500]}")
+        return text
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def submit_rate(url: str, first: int, count: int, latencies: list[float]) -> float:
     """Jobs/s through POST /pic_jobs from CLIENTS threads, each with its own keep-alive connection."""
-    clients = [SignedClient(url, BUCKET, SECRET_ID, SECRET_KEY) for _ in range(CLIENTS)]
+    clients = [Submitter(url) for _ in range(CLIENTS)]
     for client in clients:  # the bucket and the connections exist before the clock starts
-        client.request("POST", "/pic_jobs", content=job_request(-1))
+        client.post(job_request(-1))
     errors: list[BaseException] = []
 
-    def post_many(client: SignedClient, offset: int) -> None:
+    def post_many(client: Submitter, offset: int) -> None:
         try:
             for index in range(first + offset, first + count, CLIENTS):
                 sent = time.perf_counter()
-                response = client.request("POST", "/pic_jobs", content=job_request(index))
+                answer = client.post(job_request(index))
                 latencies.append(time.perf_counter() - sent)
-                assert JOB_ID.search(response.text), response.text
+                assert JOB_ID.search(answer), answer
         except BaseException as error:  # reported by the main thread
             errors.append(error)
 
@@ -114,6 +150,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu_seconds() -> float:
+    """User + system CPU seconds of this (the client) process, all its threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+SERVER_MS = re.compile(r"method=POST path=/pic_jobs .*?duration_ms=([0-9.]+)")
+
+
+def server_side_seconds(log: Path, start: int) -> list[float]:
+    """Seconds per POST /pic_jobs as our access log saw them (inside the app, from the byte ``start`` on):
+    the client's figure less the time in the client, in the kernel and in h11 before the app."""
+    with log.open("rb") as file:
+        file.seek(start)
+        text = file.read().decode(errors="replace")
+    return [float(ms) / 1000 for ms in SERVER_MS.findall(text)]
+
+
 def accept_rates(root: Path, total: int, rounds: int) -> None:
     """Ours and the bare app, in alternating rounds so that a busy disk or CPU hurts both alike."""
     server = start_server(root / "accept", "--workers", "0")
@@ -121,13 +175,20 @@ def accept_rates(root: Path, total: int, rounds: int) -> None:
     per_round = total // rounds
     spent = {"ours": 0.0, "bare": 0.0}
     cpu = {"ours": 0.0, "bare": 0.0}
+    client_cpu = {"ours": 0.0, "bare": 0.0}
     samples: dict[str, list[float]] = {"ours": [], "bare": []}
+    inside: list[float] = []
     try:
         for round_no in range(rounds):
             for name, url, pid in (("ours", server.url, server.process.pid), ("bare", bare_url, bare.pid)):
-                before = cpu_seconds(pid)
+                before, own_before = cpu_seconds(pid), own_cpu_seconds()
+                log_start = server.log_path.stat().st_size
                 spent[name] += per_round / submit_rate(url, round_no * per_round, per_round, samples[name])
                 cpu[name] += cpu_seconds(pid) - before
+                client_cpu[name] += own_cpu_seconds() - own_before
+                if name == "ours":
+                    time.sleep(0.2)  # the log lines of the last requests reach the file
+                    inside.extend(server_side_seconds(server.log_path, log_start)[CLIENTS:])  # not the warm-ups
             print(f"  round {round_no + 1} done  [load {os.getloadavg()[0]:.1f}]", flush=True)
     finally:
         server.stop()
@@ -138,7 +199,11 @@ def accept_rates(root: Path, total: int, rounds: int) -> None:
         print(
             f"{label:<34} {done / spent[name]:8.0f} jobs/s  p50 {percentile(samples[name], 0.5) * 1000:6.1f} ms"
             f"  p99 {percentile(samples[name], 0.99) * 1000:6.1f} ms  server CPU {cpu[name] * 1000 / done:.2f} ms/job"
+            f"  (client CPU {client_cpu[name] * 1000 / done:.2f} ms/job)"
         )
+    if inside:
+        print(f"  ours inside the app (access log): p50 {percentile(inside, 0.5) * 1000:.1f} ms"
+              f"  p99 {percentile(inside, 0.99) * 1000:.1f} ms")
     print(f"ours / bare: {spent['bare'] / spent['ours']:.2f}  (aim >= 1.0, p99 < 50 ms)  [load {os.getloadavg()[0]:.1f}]")
 
 
@@ -221,16 +286,54 @@ def report_latencies(samples: dict[tuple[int, str], list[float]], small: int, la
         )
 
 
+def profile_accept(root: Path, total: int, out: Path) -> None:
+    """Ours only, two rounds, each recorded by py-spy: --idle (where the wall time of every thread
+    goes, waits included) and --gil (who holds the GIL, i.e. the CPU that serialises requests)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out.mkdir(parents=True, exist_ok=True)
+    server = start_server(root / "accept", "--workers", "0")
+    try:
+        submit_rate(server.url, 0, total // 4, [])  # warm up
+        for round_no, mode in enumerate(("idle", "gil"), start=1):
+            recorder = subprocess.Popen(
+                [spy, "record", "--pid", str(server.process.pid), "--rate", "250", "--format", "raw",
+                 "--nonblocking", f"--{mode}", "--output", str(out / f"{mode}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            time.sleep(1.0)  # py-spy attaches
+            samples: list[float] = []
+            log_start = server.log_path.stat().st_size
+            rate = submit_rate(server.url, round_no * total, total, samples)
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(60)
+            inside = server_side_seconds(server.log_path, log_start)[CLIENTS:]
+            print(f"  --{mode}: {rate:.0f} jobs/s  p50 {percentile(samples, 0.5) * 1000:.1f} ms"
+                  f"  p99 {percentile(samples, 0.99) * 1000:.1f} ms  (inside the app p50"
+                  f" {percentile(inside, 0.5) * 1000:.1f} p99 {percentile(inside, 0.99) * 1000:.1f}) -> {out / f'{mode}.txt'}"
+                  f"  [load {os.getloadavg()[0]:.1f}]", flush=True)
+    finally:
+        server.stop()
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.store_api")
+    parser.add_argument("--accept", action="store_true", help="only (a), the accept rate")
+    parser.add_argument("--profile", type=Path, metavar="DIR", help="only (a) ours, recorded by py-spy into DIR")
+    args = parser.parse_args()
     total = sized(3000, 600)
     small, large = sized(10_000, 5_000), sized(200_000, 50_000)
     rounds = sized(200, 40)
     print(f"{'(quick sizes) ' if quick() else ''}2-core machine; other work may share it")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
+        if args.profile:
+            profile_accept(root, total, args.profile)
+            return
         print(f"\n(a) {total} POST /pic_jobs from {CLIENTS} keep-alive clients (no workers: a paused queue) vs a bare "
               "Starlette app doing the same parse and INSERT, one commit a job; interleaved rounds")
         accept_rates(root, total, 4)
+        if args.accept:
+            return
 
         print(f"\n(b) GET /pic_jobs with {small:,} and {large:,} jobs in the table, {rounds} rounds each")
         for count in (small, large):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import text
 
 from tests.support.builders import BUCKET, REGION, T0, at, pic_job
 from wanxiang.model.ids import new_id
@@ -170,3 +171,18 @@ def test_deliverers_claiming_at_once_never_take_the_same_callback(store: Store) 
         thread.join(60)
 
     assert sorted(d.job_id for d in taken) == sorted(runs)
+
+
+def test_asking_for_due_callbacks_when_none_are_due_does_not_wait_for_the_write_lock(store: Store) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite's one write lock: PostgreSQL writers don't queue behind each other")
+    queued(store, when=100)  # owed, but not due yet
+    asked: list[object] = []
+    with write(store.engine) as conn:  # another writer (a group commit, say) holds the lock
+        conn.execute(text("SELECT 1"))
+        asker = threading.Thread(target=lambda: asked.append(store.callbacks.claim_due(at(10))))
+        asker.start()
+        asker.join(20)  # well under the 30 s busy timeout a write transaction would wait
+        answered = not asker.is_alive()
+    asker.join()
+    assert answered and asked == [[]]

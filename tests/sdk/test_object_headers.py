@@ -120,3 +120,11 @@ def test_malformed_completions_and_deletes_are_400s_that_change_nothing(server: 
         answer = signed(server, "POST", "/", bucket, params={"delete": ""}, body=body)
         assert answer.status_code == 400 and b"MalformedXML" in answer.content, (body, answer.text)
     assert cos.object_exists(Bucket=bucket, Key="kept")
+
+
+@pytest.mark.parametrize("key", ["a#b.bin", "what?.bin", "x%23y.bin"])
+def test_a_key_with_a_hash_or_question_mark_keeps_its_query(cos: Any, bucket: str, key: str) -> None:
+    cos.put_object(Bucket=bucket, Key=key, Body=b"abc", ContentType="application/octet-stream")
+    got = cos.get_object(Bucket=bucket, Key=key, ResponseContentType="image/png")
+    assert got["Body"].get_raw_stream().read() == b"abc"
+    assert got["Content-Type"] == "image/png"

@@ -1,7 +1,9 @@
 """The HTTP app: request ids, Host -> bucket, signature check, routing, and error rendering.
 
 Handlers are plain sync functions (they talk to SQLite/PostgreSQL and the disk); they run in the
-thread pool. Nothing a handler raises reaches the client as a traceback.
+thread pool. A submit is the exception: a coroutine that builds its jobs in the pool and awaits
+their group commit on the loop (api/router.py). Nothing a handler raises reaches the client as a
+traceback.
 """
 
 from __future__ import annotations
@@ -9,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import random
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 from urllib.parse import parse_qsl, unquote
@@ -29,7 +31,7 @@ from wanxiang.api.host import parse_host
 from wanxiang.api.ops_routes import SCOPE_KEY, AccessLog, ops_routes
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import error_response, storage_failure
-from wanxiang.api.router import Router
+from wanxiang.api.router import Router, call_handler
 from wanxiang.config import Settings
 from wanxiang.model.errors import CIError
 from wanxiang.ops.health import Readiness
@@ -40,7 +42,9 @@ METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD"]
 
 
 def new_request_id() -> str:
-    return base64.b64encode(uuid.uuid4().hex[:24].encode()).decode()
+    # 96 random bits in CI's shape (base64 of 24 hex digits). Unique, not secret: the random
+    # module's generator (reseeded in forked children) spares a getrandom() call per request.
+    return base64.b64encode(f"{random.getrandbits(96):024x}".encode()).decode()
 
 
 def create_app(
@@ -53,8 +57,6 @@ def create_app(
         request_id = new_request_id()
         seen = request.scope[SCOPE_KEY] = {"request_id": request_id}  # for the access log
         raw_path = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or request.url.path
-        resource = request.url.path
-        head = request.method == "HEAD"
         spooled: IO[bytes] | None = None
         try:
             api_request = _api_request(request, raw_path, request_id, settings)
@@ -78,40 +80,9 @@ def create_app(
             else:
                 api_request.body = await _read_body(request, body, settings.max_body_bytes)
                 check_content_md5(api_request.body, api_request.header("content-md5"))
-            response = await run_in_threadpool(handler, api_request)
-        except CIError as error:
-            seen["code"] = error.code
-            response = error_response(error, resource=resource, request_id=request_id, head=head)
-        except ClientDisconnect:  # nobody is left to answer; not the server's fault
-            seen["code"] = "IncompleteBody"
-            log.debug("client went away during %s %s (request %s)", request.method, resource, request_id)
-            response = error_response(
-                CIError(400, "IncompleteBody", "The client closed the connection before the whole body arrived."),
-                resource=resource,
-                request_id=request_id,
-                head=head,
-            )
-        except NotImplementedError as error:  # a backend's honest refusal of what it cannot do yet
-            response = error_response(
-                CIError(501, "NotImplemented", str(error) or "This request is not implemented by wanxiang."),
-                resource=resource,
-                request_id=request_id,
-                head=head,
-            )
-        except OSError as error:  # storage faults (planted symlinks, a full disk) are CI errors too
-            log.warning("storage error on %s %s (request %s): %r", request.method, resource, request_id, error)
-            failure = storage_failure(error)
-            seen["code"] = failure.code
-            response = error_response(failure, resource=resource, request_id=request_id, head=head)
-        except Exception:  # the client gets a CI error, the operator the traceback
-            seen["code"] = "InternalError"
-            log.exception("unhandled error on %s %s (request %s)", request.method, resource, request_id)
-            response = error_response(
-                CIError(500, "InternalError", "We encountered an internal error. Please try again."),
-                resource=resource,
-                request_id=request_id,
-                head=head,
-            )
+            response = await call_handler(handler, api_request)
+        except Exception as error:  # noqa: BLE001 - nothing reaches the client as a traceback
+            response = _failure(error, request, request_id, seen)
         finally:
             if spooled is not None:
                 spooled.close()
@@ -129,6 +100,30 @@ def create_app(
         ],
         middleware=[Middleware(AccessLog, family=router.family)],
     )
+
+
+def _failure(error: Exception, request: Request, request_id: str, seen: dict[str, str]) -> Response:
+    """The CI error answering a request that failed with ``error``."""
+    resource = request.url.path
+    head = request.method == "HEAD"
+    if isinstance(error, CIError):
+        seen["code"] = error.code
+        return error_response(error, resource=resource, request_id=request_id, head=head)
+    if isinstance(error, ClientDisconnect):  # nobody is left to answer; not the server's fault
+        seen["code"] = "IncompleteBody"
+        log.debug("client went away during %s %s (request %s)", request.method, resource, request_id)
+        failure = CIError(400, "IncompleteBody", "The client closed the connection before the whole body arrived.")
+    elif isinstance(error, NotImplementedError):  # a backend's honest refusal of what it cannot do yet
+        failure = CIError(501, "NotImplemented", str(error) or "This request is not implemented by wanxiang.")
+    elif isinstance(error, OSError):  # storage faults (planted symlinks, a full disk) are CI errors too
+        log.warning("storage error on %s %s (request %s): %r", request.method, resource, request_id, error)
+        failure = storage_failure(error)
+        seen["code"] = failure.code
+    else:  # the client gets a CI error, the operator the traceback
+        seen["code"] = "InternalError"
+        log.error("unhandled error on %s %s (request %s)", request.method, resource, request_id, exc_info=error)
+        failure = CIError(500, "InternalError", "We encountered an internal error. Please try again.")
+    return error_response(failure, resource=resource, request_id=request_id, head=head)
 
 
 _SPECIAL_CASE = {b"etag": b"ETag", b"content-md5": b"Content-MD5"}
@@ -151,7 +146,8 @@ def _api_request(request: Request, raw_path: str, request_id: str, settings: Set
         path = unquote(raw_path, errors="strict")
     except UnicodeDecodeError:
         raise CIError(400, "InvalidURI", "The request path is not valid percent-encoded UTF-8.") from None
-    query = parse_qsl(request.url.query, keep_blank_values=True)
+    raw_query = request.scope.get("query_string", b"").decode()  # as Starlette's request.url.query
+    query = parse_qsl(raw_query, keep_blank_values=True)
     return ApiRequest(
         method=request.method,
         path=path,
@@ -160,7 +156,7 @@ def _api_request(request: Request, raw_path: str, request_id: str, settings: Set
         request_id=request_id,
         bucket_id=info.bucket_id,
         region=info.region or settings.region,
-        raw_query=request.url.query,
+        raw_query=raw_query,
         ci_host=info.ci,
     )
 
@@ -186,7 +182,9 @@ async def _body_chunks(request: Request, timeout: float) -> AsyncIterator[bytes]
     chunks = request.stream().__aiter__()
     while True:
         try:
-            chunk = await asyncio.wait_for(chunks.__anext__(), timeout)
+            # asyncio.timeout, not wait_for: no task is made per chunk (wait_for wraps each in one).
+            async with asyncio.timeout(timeout):
+                chunk = await chunks.__anext__()
         except StopAsyncIteration:
             return
         except TimeoutError:

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import page_response, xml_response
-from wanxiang.api.router import Router
+from wanxiang.api.router import AsyncHandler, Router
 from wanxiang.model.errors import CIError
-from wanxiang.model.job import QueueFamily
+from wanxiang.model.job import Job, QueueFamily
 from wanxiang.model.template import Template
 from wanxiang.model.times import format_time
 from wanxiang.model.tree import Tree
+from wanxiang.services.jobs import NeedsStore
 from wanxiang.services.listing import page_params
 from wanxiang.store.codec import from_us
 from wanxiang.wire.jobs import jobs_detail
 from wanxiang.wire.page import numbered_page_tree
 from wanxiang.wire.queues import queue_tree
-from wanxiang.wire.submit import parse_submit_job
+from wanxiang.wire.submit import SubmitJob, parse_submit_job
 from wanxiang.wire.templates import template_tree
 from wanxiang.wire.xml import parse_request
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from wanxiang.app import App
 
 JOB_FAMILIES = ("jobs", "pic_jobs", "ai_jobs", "asr_jobs")
+INLINE_BODY_BYTES = 64 << 10  # larger submit bodies are parsed in the pool, off the event loop
 QUEUE_FAMILIES = {f.value: f for f in QueueFamily}
 BUCKET_PATHS = {
     "mediabucket": ("MediaBucket", "MediaBucketList", QueueFamily.MEDIA),
@@ -70,9 +74,25 @@ def register(router: Router, app: App) -> None:
         router.add("GET", f"/{path}", _list_buckets(app, list_node, service))
 
 
-def _submit(app: App, body: Callable[[ApiRequest], Tree], family: str) -> Callable[[ApiRequest], Response]:
-    def handler(req: ApiRequest) -> Response:
-        jobs = app.jobs.submit(req.ctx, parse_submit_job(body(req)), path_family=family)
+def _submit(app: App, body: Callable[[ApiRequest], Tree], family: str) -> AsyncHandler:
+    def prepare(req: ApiRequest, request: SubmitJob | None, offline: bool) -> list[Job]:
+        request = request or parse_submit_job(body(req))
+        return app.jobs.prepare(req.ctx, request, path_family=family, offline=offline)
+
+    async def handler(req: ApiRequest) -> Response:
+        # A usual submit is pure CPU up to its insert (a small body; the bucket seen before; no
+        # QueueId, TemplateId or style to read): it is built right here, sparing the hop to the
+        # pool and back. Anything that reads the store is built in the pool. Then the commit is
+        # awaited here, so that submits waiting for one group commit hold no thread of the pool.
+        request: SubmitJob | None = None
+        jobs: list[Job] | None = None
+        if len(req.body) <= INLINE_BODY_BYTES:
+            request = parse_submit_job(body(req))
+            with contextlib.suppress(NeedsStore):
+                jobs = prepare(req, request, offline=True)
+        if jobs is None:
+            jobs = await run_in_threadpool(prepare, req, request, False)
+        await app.jobs.commit(jobs)
         details = [jobs_detail(job) for job in jobs]
         return xml_response({"JobsDetail": details if len(details) > 1 else details[0]}, request_id=req.request_id)
 

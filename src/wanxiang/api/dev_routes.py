@@ -9,12 +9,13 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from wanxiang.api.ci_routes import JOB_FAMILIES
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.responses import xml_response
-from wanxiang.api.router import Handler, Router
+from wanxiang.api.router import AnyHandler, AsyncHandler, Handler, Router, call_handler
 from wanxiang.model.job import JobState
 from wanxiang.model.tree import Tree, text
 from wanxiang.store.testmodes import ModeSetting
@@ -95,11 +96,10 @@ def _auto_bucket(app: App, handler: Handler) -> Handler:
     return auto
 
 
-def _instant(app: App, submit: Handler) -> Handler:
+def _instant(app: App, submit: AnyHandler) -> AsyncHandler:
     """A submit that, for jobs of a queue in the instant test mode, answers once they have ended."""
 
-    def handler(req: ApiRequest) -> Response:
-        response = submit(req)
+    def wait(req: ApiRequest, response: Response) -> Response:
         if response.status_code != 200 or not app.store.test_modes.list():
             return response
         submitted = parse_request(bytes(response.body), root="Response").get("JobsDetail")
@@ -117,5 +117,8 @@ def _instant(app: App, submit: Handler) -> Handler:
         finished = [jobs_detail(job) for job in jobs if job is not None]
         return xml_response({"JobsDetail": finished if len(finished) > 1 else finished[0]},
                             request_id=req.request_id)
+
+    async def handler(req: ApiRequest) -> Response:
+        return await run_in_threadpool(wait, req, await call_handler(submit, req))
 
     return handler

@@ -18,17 +18,30 @@ is an object call, so an object key may be anything (``jobs``, ``jobs/thumb.png`
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
 from wanxiang.model.errors import CIError
 from wanxiang.model.ids import looks_like_id
 
-Handler = Callable[[ApiRequest], Response]
+Handler = Callable[[ApiRequest], Response]  # plain and sync: it runs in the thread pool
+# A coroutine runs on the event loop: only for a route whose waiting is better done there (a
+# submit awaiting its group commit); anything that blocks it runs in the pool.
+AsyncHandler = Callable[[ApiRequest], Awaitable[Response]]
+AnyHandler = Handler | AsyncHandler
+
+
+async def call_handler(handler: AnyHandler, request: ApiRequest) -> Response:
+    if inspect.iscoroutinefunction(handler):
+        return cast(Response, await handler(request))
+    return await run_in_threadpool(cast(Handler, handler), request)
 
 # Query names that only object calls carry (compared lower-case).
 OBJECT_QUERY = frozenset(
@@ -46,7 +59,7 @@ _PROCESSING = re.compile(r"^(imagemogr2|imageview2|watermark|imageslim|thumbnail
 class Route:
     method: str
     regex: re.Pattern[str]
-    handler: Handler
+    handler: AnyHandler
     flags: tuple[str, ...] = ()
 
     def fits(self, args: Mapping[str, str], query: list[tuple[str, str]]) -> bool:
@@ -68,12 +81,12 @@ class Router:
     # The first path segment of every CI route: the "route family" of logs and metrics.
     families: set[str] = field(default_factory=set)
 
-    def add(self, method: str, pattern: str, handler: Handler, *, flags: Iterable[str] = ()) -> None:
+    def add(self, method: str, pattern: str, handler: AnyHandler, *, flags: Iterable[str] = ()) -> None:
         regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$"
         self.routes.append(Route(method, re.compile(regex), handler, tuple(flags)))
         self.families.add(pattern.strip("/").split("/", 1)[0])
 
-    def family(self, path: str, handler: Handler | None = None) -> str:
+    def family(self, path: str, handler: AnyHandler | None = None) -> str:
         """A bounded name for the kind of request: a CI route's first segment, "bucket" or "object"."""
         if handler is None or not self.is_object_route(handler):
             first = path.strip("/").split("/", 1)[0]
@@ -81,7 +94,7 @@ class Router:
                 return first
         return "bucket" if path in ("", "/") else "object"
 
-    def is_object_route(self, handler: Handler) -> bool:
+    def is_object_route(self, handler: AnyHandler) -> bool:
         return any(handler is h for h in self.fallback.values())
 
     def resolve(
@@ -92,7 +105,7 @@ class Router:
         query: list[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         ci_host: bool = True,
-    ) -> tuple[Handler, dict[str, str]]:
+    ) -> tuple[AnyHandler, dict[str, str]]:
         if ci_host:
             return self._first_match(method, path)
         if not _marks_object_call(query or [], headers or {}):
@@ -102,7 +115,7 @@ class Router:
                     return route.handler, match.groupdict()
         return self._object(method, path), {}
 
-    def _first_match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+    def _first_match(self, method: str, path: str) -> tuple[AnyHandler, dict[str, str]]:
         matched_path = False
         for route in self.routes:
             match = route.regex.match(path)

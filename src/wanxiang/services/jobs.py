@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,10 @@ from wanxiang.wire.submit import JobOperation, SubmitJob
 MAX_PAGE = 100
 
 
+class NeedsStore(Exception):
+    """Building these jobs needs a read of the store (raised only when asked to build offline)."""
+
+
 @dataclass
 class JobService:
     store: Store
@@ -42,21 +47,32 @@ class JobService:
     # -- submit -------------------------------------------------------------------------------
 
     def submit(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
-        self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
-        jobs = self.build(ctx, request, path_family=path_family)
-        try:
+        jobs = self.prepare(ctx, request, path_family=path_family)
+        with _refused_when_full():
             self.store.jobs.insert(jobs, bounded=True)
-        except QueueFull as full:
-            raise CIError(
-                400,
-                "InvalidRequest",
-                f"The queue {full.queue_id} already holds {full.cap} Submitted jobs, its MaxSize; "
-                "submit again when some have started, or raise MaxSize.",
-            ) from None
         journal.submitted(jobs, via="api")
         return jobs
 
-    def build(self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs") -> list[Job]:
+    def prepare(
+        self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs", offline: bool = False
+    ) -> list[Job]:
+        """``submit`` up to the insert: the bucket registered, the jobs built and checked. It reads
+        the store for a bucket this process has not seen, a QueueId, a TemplateId or a style;
+        ``offline``: raise NeedsStore instead (then it is pure CPU, fit for the event loop)."""
+        if offline and not self.store.queues.knows(ctx.bucket_id):
+            raise NeedsStore
+        self.store.queues.ensure_bucket(ctx.bucket_id, ctx.region, self.clock())
+        return self.build(ctx, request, path_family=path_family, offline=offline)
+
+    async def commit(self, jobs: list[Job]) -> None:
+        """``submit`` from the insert on, for the event loop: returns once the jobs are committed."""
+        with _refused_when_full():
+            await self.store.jobs.insert_async(jobs, bounded=True)
+        journal.submitted(jobs, via="api")
+
+    def build(
+        self, ctx: BucketContext, request: SubmitJob, *, path_family: str = "jobs", offline: bool = False
+    ) -> list[Job]:
         """The validated jobs a request describes, not stored (batch jobs and workflows store them)."""
         tags = request.tags(default=catalog.default_tag(path_family) or "")
         callback = validation.checked_callback(
@@ -64,11 +80,19 @@ class JobService:
         )
         now = self.clock()
         return [
-            self._build(ctx, request, op, tag, callback, now) for op, tag in zip(request.operations, tags, strict=True)
+            self._build(ctx, request, op, tag, callback, now, offline)
+            for op, tag in zip(request.operations, tags, strict=True)
         ]
 
     def _build(
-        self, ctx: BucketContext, request: SubmitJob, operation: JobOperation, tag: str, callback: Tree, now: datetime
+        self,
+        ctx: BucketContext,
+        request: SubmitJob,
+        operation: JobOperation,
+        tag: str,
+        callback: Tree,
+        now: datetime,
+        offline: bool,
     ) -> Job:
         if not tag:
             raise invalid_argument("Tag is required.")
@@ -82,11 +106,11 @@ class JobService:
             raise invalid_argument("Input.Object is required.")
         if spec.needs_output(operation.no_need_output):
             operation.output.check()
-        queue_id = self._queue_for(ctx, request.queue_id, spec.family)
+        queue_id = self._queue_for(ctx, request.queue_id, spec.family, offline)
         echo = dict(operation.tree)
-        params = self._params(ctx, spec, operation, echo)
+        params = self._params(ctx, spec, operation, echo, offline)
         if spec.expands_styles:
-            params = self._expand_styles(ctx, tag, params)
+            params = self._expand_styles(ctx, tag, params, offline)
         spec.check_job({**echo, **params}, input_tree)
         if spec.plan is not None:
             params = spec.plan(params)
@@ -105,18 +129,22 @@ class JobService:
             params=params,
         )
 
-    def _queue_for(self, ctx: BucketContext, queue_id: str, family: QueueFamily) -> str:
+    def _queue_for(self, ctx: BucketContext, queue_id: str, family: QueueFamily, offline: bool) -> str:
         if not queue_id:
             return default_queue_id(ctx.bucket_id, family)
+        if offline:
+            raise NeedsStore
         queue = self.store.queues.get(queue_id)
         if queue is None or queue.bucket_id != ctx.bucket_id:
             raise invalid_argument(f"QueueId {queue_id!r} is not a queue of bucket {ctx.bucket_id}.")
         return queue_id
 
-    def _params(self, ctx: BucketContext, spec: TagSpec, operation: JobOperation, echo: Tree) -> Tree:
+    def _params(self, ctx: BucketContext, spec: TagSpec, operation: JobOperation, echo: Tree, offline: bool) -> Tree:
         tag = spec.tag
         template_id = operation.template_id
         if template_id:
+            if offline:
+                raise NeedsStore
             template = self.store.templates.get(ctx.bucket_id, template_id)
             if template is None:
                 raise invalid_argument(f"Operation.TemplateId {template_id!r} is not a template of this bucket.")
@@ -133,12 +161,14 @@ class JobService:
             return {tag: {}}
         raise invalid_argument(f"Operation.TemplateId or Operation.{tag} is required for a {tag} job.")
 
-    def _expand_styles(self, ctx: BucketContext, tag: str, params: Tree) -> Tree:
+    def _expand_styles(self, ctx: BucketContext, tag: str, params: Tree, offline: bool) -> Tree:
         """The rule with its styles expanded now, so a later edit of a style leaves queued jobs as sent."""
         pic = params.get(tag)
         rule = text(params, tag, "ProcessRule")
         if not isinstance(pic, dict) or "style" not in rule:
             return params
+        if offline:
+            raise NeedsStore
         try:
             expanded = expand_styles(rule, self._styles.lookup(ctx))
         except CIError as exc:
@@ -203,6 +233,19 @@ class JobService:
         )
         self.store.jobs.insert([new])
         return new
+
+
+@contextmanager
+def _refused_when_full() -> Iterator[None]:
+    try:
+        yield
+    except QueueFull as full:
+        raise CIError(
+            400,
+            "InvalidRequest",
+            f"The queue {full.queue_id} already holds {full.cap} Submitted jobs, its MaxSize; "
+            "submit again when some have started, or raise MaxSize.",
+        ) from None
 
 
 def parse_job_filter(params: Mapping[str, str], path_family: str = "jobs") -> JobFilter:

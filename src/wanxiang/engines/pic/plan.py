@@ -9,6 +9,7 @@ always runs — and a rule that does not parse still ends its job Failed with th
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Any, get_args
 
@@ -25,11 +26,20 @@ _KINDS: dict[str, type] = {kind.__name__: kind for kind in get_args(ops.Operatio
 def plan_params(params: Tree) -> Tree:
     """``params`` with the plan of its ProcessRule added; unchanged when the rule does not parse."""
     rule = text(params, "PicProcess", "ProcessRule").strip()
-    try:
-        parsed = parse_rule(rule)
-    except RuleError:
+    operations = _encoded_plan(rule)
+    if operations is None:
         return params
-    return {**params, PLAN_KEY: {"Version": PLAN_VERSION, "Rule": rule, "Operations": encode(parsed)}}
+    return {**params, PLAN_KEY: {"Version": PLAN_VERSION, "Rule": rule, "Operations": operations}}
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded_plan(rule: str) -> str | None:
+    # Submits repeat their rules (a thumbnail size, a watermark): each is parsed once per process.
+    # The plan is a string, so the cached value cannot be changed by whoever receives it.
+    try:
+        return encode(parse_rule(rule))
+    except RuleError:
+        return None
 
 
 def planned_operations(operation: Tree) -> list[ops.Operation] | None:
