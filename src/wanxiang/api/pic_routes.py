@@ -58,11 +58,9 @@ class PicRoutes:
             return Response(status_code=304, headers=headers)
         image, hit = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, expanded)
         metrics.PIC_DOWNLOADS.labels("cache" if hit else "processed").inc()
-        if isinstance(image, CachedImage) or image.data is not None:
-            # small: sent in one piece, no file and no thread hop per chunk
-            data = image.data
-            assert data is not None
-            return Response(data, media_type=image.content_type, headers=headers)
+        if image.data is not None:  # cached, or small: sent in one piece, no file, no thread hop per chunk
+            return Response(image.data, media_type=image.content_type, headers=headers)
+        assert not isinstance(image, CachedImage)
         response = temp_file_response(image.path, image.size, image.content_type)
         response.headers.update(headers)
         return response
