@@ -94,3 +94,31 @@ def test_a_full_pool_answers_slow_down_without_waiting(pool: PicPool) -> None:
     assert (caught.value.status, caught.value.code) == (503, "SlowDown")
     busy.join()
     assert pool.call(sleep_for, 0) == "slept"
+
+
+def test_a_task_past_its_time_replaces_only_its_own_child(tmp_path: Path) -> None:
+    url = f"local:{tmp_path / 'objects'}"
+    pool = PicPool(open_storage(url), url, PoolLimits(processes=2, backlog=0, memory_bytes=768 << 20, task_seconds=3))
+    codes: list[str] = []
+
+    def stuck() -> None:
+        try:
+            pool.call(sleep_for, 60)
+        except CIError as error:
+            codes.append(error.code)
+
+    try:
+        waiting = threading.Thread(target=stuck)
+        waiting.start()
+        while not pool.child_pids():  # the stuck task has its child
+            time.sleep(0.05)
+        other = pool.call(pid_of)  # served by a second child meanwhile
+        waiting.join()
+        assert codes == ["ImageProcessFailed"]
+        assert pool.call(pid_of) == other  # the task that shared the pool was not cut short
+        assert pool.child_pids() == [other]
+    finally:
+        pids = pool.child_pids()
+        pool.shutdown()
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pyvips
 from qcloud_cos.cos_exception import CosServiceError
 
 from tests.sdk.test_pic_jobs import getter, submit
@@ -16,6 +17,7 @@ from tests.support.images import marker_png, pixel, size
 from tests.support.jobs import wait_for_state
 from tests.support.raw import signed
 from tests.support.server import REGION, RunningServer
+from wanxiang.services.pic_processing import INLINE_RESULT_BYTES
 
 
 def huge_png_header(width: int = 50_000, height: int = 50_000) -> bytes:
@@ -67,6 +69,25 @@ def test_download_with_a_rule_returns_the_processed_image(cos: Any, bucket: str,
     _, raw = cos.ci_get_image_info(Bucket=bucket, Key="dir/a.png")
     info = json.loads(raw)
     assert info["width"] == "200" and info["height"] == "100" and info["format"] == "png"
+
+
+def test_a_processed_download_larger_than_an_inline_answer_arrives_whole(
+    cos: Any, bucket: str, tmp_path: Path
+) -> None:
+    # Noise does not compress: the rotated PNG is far above what a pool child answers inline, so
+    # it comes back through a file.
+    noise = pyvips.Image.gaussnoise(900, 600, sigma=60).bandjoin(
+        [pyvips.Image.gaussnoise(900, 600, sigma=60, seed=seed) for seed in (1, 2)]
+    ).cast("uchar")
+    original = bytes(noise.pngsave_buffer(compression=1))
+    cos.put_object(Bucket=bucket, Body=original, Key="noise.png")
+    target = tmp_path / "turned.png"
+    cos.ci_get_object(Bucket=bucket, Key="noise.png", DestImagePath=str(target), Rule="imageMogr2/rotate/90")
+    data = target.read_bytes()
+    assert len(data) > INLINE_RESULT_BYTES
+    turned = pyvips.Image.new_from_buffer(data, "")
+    assert (turned.width, turned.height) == (600, 900)
+    assert (turned - noise.rot90()).abs().max() == 0  # every pixel, none lost on the way
 
 
 def test_download_with_a_bad_rule_is_a_400_and_plain_download_still_works(cos: Any, bucket: str, tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from qcloud_cos.cos_exception import CosServiceError
 
 from tests.sdk.test_pic_jobs import getter, pic_job, submit
@@ -114,3 +116,40 @@ def test_a_bad_style_is_a_400_naming_the_field(cos: Any, bucket: str, name: str,
     assert caught.value.get_status_code() == 400 and caught.value.get_error_code() == "InvalidArgument"
     assert field in caught.value.get_error_msg()
     assert styles_of(cos, bucket) == {}
+
+
+def pic_downloads(server: RunningServer) -> dict[str, float]:
+    """The server's count of processed downloads, by where each result came from."""
+    text = httpx.get(server.url + "/-/metrics", timeout=10).text
+    return {
+        sample.labels["result"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "wanxiang_pic_downloads_total"
+    }
+
+
+def test_a_style_download_is_cached_until_the_style_changes(
+    cos: Any, bucket: str, server: RunningServer, tmp_path: Path
+) -> None:
+    cos.put_object(Bucket=bucket, Body=marker_png(200, 100), Key="cards/a.png")
+    add_style(cos, bucket, "card", "imageMogr2/thumbnail/50x/format/png")
+    before = pic_downloads(server)
+    first = cos.get_object(Bucket=bucket, Key="cards/a.png!card")
+    data = first["Body"].get_raw_stream().read()
+    assert size(data) == (50, 25)
+
+    again = cos.get_object(Bucket=bucket, Key="cards/a.png!card")
+    assert again["Body"].get_raw_stream().read() == data and again["ETag"] == first["ETag"]
+    counted = pic_downloads(server)
+    assert counted.get("processed", 0) - before.get("processed", 0) == 1
+    assert counted.get("cache", 0) - before.get("cache", 0) == 1
+    # The ETag lets a CDN revalidate the styled result as it does a ?rule result.
+    revalidated = signed(server, "GET", "/cards/a.png!card", bucket, headers={"If-None-Match": first["ETag"]})
+    assert revalidated.status_code == 304
+
+    add_style(cos, bucket, "card", "imageMogr2/thumbnail/80x/format/png")  # the style replaced
+    changed = cos.get_object(Bucket=bucket, Key="cards/a.png!card")
+    assert size(changed["Body"].get_raw_stream().read()) == (80, 40)
+    assert changed["ETag"] != first["ETag"]
+    assert pic_downloads(server).get("processed", 0) - before.get("processed", 0) == 2

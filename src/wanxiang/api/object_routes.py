@@ -71,7 +71,7 @@ class _ObjectRoutes:
         self.app = app
         self.storage = app.storage
         self.pic = PicRoutes(app)
-        self.styles = StyleRoutes(app)
+        self.styles = StyleRoutes(app, self.pic.processed)
         self.multipart = MultipartApi(app.storage, expiry_seconds=app.settings.multipart_expiry_seconds)
 
     # -- bucket level ----------------------------------------------------------------------------

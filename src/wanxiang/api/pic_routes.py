@@ -14,6 +14,7 @@ from starlette.responses import Response
 from wanxiang.api.request import ApiRequest
 from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import invalid_argument
+from wanxiang.ops import metrics
 from wanxiang.services.pic_cache import CachedImage
 from wanxiang.services.pic_processing import asks_image_inspect, download_rule
 from wanxiang.storage.base import ObjectMeta
@@ -44,16 +45,22 @@ class PicRoutes:
             return None
         if rule == "imageInfo":
             return Response(json.dumps(self.pic.info(req.ctx, meta.key)), media_type="application/json")
+        return self.processed(req, meta, rule)
+
+    def processed(self, req: ApiRequest, meta: ObjectMeta, rule: str) -> Response:
+        """The object ``meta`` processed by ``rule`` (``?<rule>`` or a ``!style`` download)."""
         # A CDN in front may keep the result and revalidate it: its ETag changes with the object
         # and the rule; the object's own Cache-Control (set at upload) applies, else an hour.
-        headers = {"Cache-Control": _header_of(meta, "Cache-Control") or RESULT_CACHE_CONTROL}
-        etag = self.pic.result_etag(req.ctx, meta.etag, rule)
+        expanded = self.pic.download_rule(req.ctx, rule)
+        etag = expanded.etag(meta.etag)
+        headers = {"Cache-Control": _header_of(meta, "Cache-Control") or RESULT_CACHE_CONTROL, "ETag": etag}
         if etag in (tag.strip() for tag in req.header("If-None-Match").split(",")):
-            return Response(status_code=304, headers={**headers, "ETag": etag})
-        image, etag = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, rule)
-        headers["ETag"] = etag
-        if isinstance(image, CachedImage):
+            return Response(status_code=304, headers=headers)
+        image, hit = self.pic.on_download_cached(req.ctx, meta.key, meta.etag, expanded)
+        metrics.PIC_DOWNLOADS.labels("cache" if hit else "processed").inc()
+        if image.data is not None:  # cached, or small: sent in one piece, no file, no thread hop per chunk
             return Response(image.data, media_type=image.content_type, headers=headers)
+        assert not isinstance(image, CachedImage)
         response = temp_file_response(image.path, image.size, image.content_type)
         response.headers.update(headers)
         return response

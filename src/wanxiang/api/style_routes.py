@@ -8,17 +8,17 @@ ask it first, by name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from starlette.responses import Response
 
 from wanxiang.api.request import ApiRequest
-from wanxiang.api.streaming import temp_file_response
 from wanxiang.model.errors import malformed_xml
 from wanxiang.model.tree import Tree, as_list, text
 from wanxiang.services.pic_processing import download_rule
 from wanxiang.services.styles import SEPARATOR, is_style_name
-from wanxiang.storage.base import InvalidObjectKey
+from wanxiang.storage.base import InvalidObjectKey, ObjectMeta
 from wanxiang.store.styles import StyleRule
 from wanxiang.wire.xml import MAX_BODY_BYTES, parse_request, render
 
@@ -37,10 +37,10 @@ def style_list_tree(found: list[StyleRule]) -> Tree:
 
 
 class StyleRoutes:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, processed: Callable[[ApiRequest, ObjectMeta, str], Response]) -> None:
         self.storage = app.storage
         self.styles = app.styles
-        self.pic = app.pic
+        self.processed = processed  # PicRoutes.processed
 
     def bucket_styles(self, req: ApiRequest) -> Response | None:
         """``PUT/GET/DELETE /?style``; None for any other request."""
@@ -83,13 +83,16 @@ class StyleRoutes:
             return None
         bucket = req.ctx.bucket_id
         try:
-            if self.storage.head(bucket, full_key) is not None or self.storage.head(bucket, source) is None:
+            if self.storage.head(bucket, full_key) is not None:
                 return None
+            meta = self.storage.head(bucket, source)
         except InvalidObjectKey:
+            return None
+        if meta is None:
             return None
         rule = f"style/{name}"
         extra = download_rule(req.query)
         if extra is not None and extra != "imageInfo":
             rule += "|" + extra
-        image = self.pic.on_download(req.ctx, source, rule)
-        return temp_file_response(image.path, image.size, image.content_type)
+        # the same answer as ``?style/<name>``: cached, with an ETag a CDN can revalidate
+        return self.processed(req, meta, rule)

@@ -4,11 +4,9 @@ playground (an imageMogr2 rule tried on an object, saved as a style or a templat
 from __future__ import annotations
 
 import base64
-import os
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -149,11 +147,12 @@ def _try_rule(web: Web, ctx: BucketContext, key: str, rule: str) -> dict[str, An
     started = time.perf_counter()
     image = web.deps.pic.on_download(ctx, key, rule)
     took_ms = (time.perf_counter() - started) * 1000
-    try:
-        shown = is_inline_image(image.content_type) and image.size <= MAX_INLINE_RESULT
-        data = Path(image.path).read_bytes() if shown else b""
-    finally:
-        os.unlink(image.path)
+    shown = is_inline_image(image.content_type) and image.size <= MAX_INLINE_RESULT
+    if shown:
+        data = image.read()
+    else:
+        data = b""
+        image.discard()
     return {
         "data_uri": f"data:{image.content_type};base64," + base64.b64encode(data).decode() if shown else "",
         "size": image.size,

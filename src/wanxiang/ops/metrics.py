@@ -46,6 +46,10 @@ JOBS_RELEASED = Counter(
     "wanxiang_jobs_released", "Running jobs given back to their queue (handed_back at a stop, lease_lapsed)", ["reason"]
 )
 WORKERS = Gauge("wanxiang_workers", "Worker processes alive, busy with a job or idle", ["state"], multiprocess_mode="livesum")
+PIC_DOWNLOADS = Counter(
+    "wanxiang_pic_downloads", "Downloads with a processing rule, by where the result came from (cache, processed)",
+    ["result"],
+)
 CALLBACK_ATTEMPTS = Counter("wanxiang_callback_attempts", "Callback deliveries tried, by event", ["event"])
 CALLBACK_FAILURES = Counter(
     "wanxiang_callback_failures", "Callback deliveries that failed (final=true: given up)", ["event", "final"]

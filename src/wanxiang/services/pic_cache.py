@@ -1,7 +1,8 @@
 """Results of processing on download, kept in memory: an LRU bounded in bytes.
 
-Keyed by the source object's ETag and the rule (styles expanded), so an overwritten object or a
-changed style is simply a different key; the stale entry ages out. Rules that read another object
+Keyed by the source object's ETag and the rule (styles expanded, and the versions of the styles it
+named), so an overwritten object or a replaced style is simply a different key; the stale entry
+ages out. Rules that read another object
 (image watermarks) are not cached: their result also depends on that object.
 """
 
@@ -30,22 +31,25 @@ def cacheable(rule: str) -> bool:
     return "watermark/1" not in rule
 
 
+CacheKey = tuple[str, ...]  # bucket, key, source ETag, expanded rule, style versions
+
+
 class PicResultCache:
     def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
         self.max_item = max_bytes // 8  # one huge result must not empty the cache
-        self._items: OrderedDict[tuple[str, str, str, str], CachedImage] = OrderedDict()
+        self._items: OrderedDict[CacheKey, CachedImage] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, str, str]) -> CachedImage | None:
+    def get(self, key: CacheKey) -> CachedImage | None:
         with self._lock:
             item = self._items.get(key)
             if item is not None:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, key: tuple[str, str, str, str], item: CachedImage) -> None:
+    def put(self, key: CacheKey, item: CachedImage) -> None:
         if len(item.data) > self.max_item:
             return
         with self._lock:

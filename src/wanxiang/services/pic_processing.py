@@ -35,6 +35,10 @@ from wanxiang.storage.safe_fs import descriptor_path
 
 MAX_RULES = 5
 MAX_SOURCE_BYTES = 64 << 20
+# A result up to this size comes back from the pool child in its answer; a larger one in a temp file
+# the API streams, so that the API process never holds a large result whole. A thumbnail is far
+# below it; (processes + backlog) results of this size are what the API may hold at once.
+INLINE_RESULT_BYTES = 1 << 20
 # Query keys that start a processing rule on download.
 RULE_VERBS = ("imageMogr2", "watermark/", "imageView2", "imageInfo", "style/", "imageAve", "exif")
 
@@ -136,14 +140,40 @@ def _expand_styles(
 
 @dataclass(frozen=True)
 class ProcessedFile:
-    """A processed image in a temp file (the API streams it and removes it)."""
+    """A processed image: its bytes when small, else in a temp file (the API streams it and removes it)."""
 
-    path: str
+    path: str  # "" when ``data`` holds the result
     content_type: str
     size: int
     width: int = 0
     height: int = 0  # of one frame
     format: str = ""
+    data: bytes | None = None
+
+    def read(self) -> bytes:
+        """The whole result (a temp file is removed once read)."""
+        if self.data is not None:
+            return self.data
+        try:
+            with open(self.path, "rb") as fh:
+                return fh.read()
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        if self.path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+
+@dataclass(frozen=True)
+class DownloadRule:
+    text: str  # styles expanded
+    styles: str  # the versions of the styles it named ("" for none), see StyleService.expand_versioned
+
+    def etag(self, source_etag: str) -> str:
+        """The result's ETag: it changes with the object and with what the rule says."""
+        return result_etag(source_etag, self.text)
 
 
 @dataclass
@@ -155,34 +185,28 @@ class PicProcessing:
     pool: PicPool
     cache: PicResultCache | None = None  # results on download, by source ETag + rule
 
-    def result_etag(self, ctx: BucketContext, source_etag: str, rule: str) -> str:
-        return result_etag(source_etag, self.styles.expand(ctx, rule))
+    def download_rule(self, ctx: BucketContext, rule: str) -> DownloadRule:
+        """The rule of a download with its styles expanded (read once per request)."""
+        return DownloadRule(*self.styles.expand_versioned(ctx, rule))
 
     def on_download_cached(
-        self, ctx: BucketContext, key: str, source_etag: str, rule: str
-    ) -> tuple[CachedImage | ProcessedFile, str]:
-        """``key`` (whose ETag is ``source_etag``) processed by ``rule``, and the result's ETag:
-        from the cache when this object was processed by this rule before; else processed, and
-        kept when it is small enough (a large result stays in its temp file, streamed, never
-        held whole)."""
-        expanded = self.styles.expand(ctx, rule)
-        etag = result_etag(source_etag, expanded)
-        cache_key = (ctx.bucket_id, key, source_etag, expanded)
-        cache = self.cache if self.cache is not None and cacheable(expanded) else None
+        self, ctx: BucketContext, key: str, source_etag: str, rule: DownloadRule
+    ) -> tuple[CachedImage | ProcessedFile, bool]:
+        """``key`` (whose ETag is ``source_etag``) processed by ``rule``: from the cache when this
+        object was processed by this rule (and these versions of its styles) before; else
+        processed, and kept when it is small enough (a large result stays in its temp file,
+        streamed, never held whole). True with a result that came from the cache."""
+        cache_key = (ctx.bucket_id, key, source_etag, rule.text, rule.styles)
+        cache = self.cache if self.cache is not None and cacheable(rule.text) else None
         cached = cache.get(cache_key) if cache is not None else None
         if cached is not None:
-            return cached, etag
-        image = self.pool.call(process_to_file, ctx, key, expanded)
+            return cached, True
+        image = self.pool.call(process_for_download, ctx, key, rule.text)
         if cache is None or image.size > cache.max_item:
-            return image, etag
-        try:
-            with open(image.path, "rb") as fh:
-                result = CachedImage(fh.read(), image.content_type, etag)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(image.path)
+            return image, False
+        result = CachedImage(image.read(), image.content_type, rule.etag(source_etag))
         cache.put(cache_key, result)
-        return result, etag
+        return result, False
 
     def read_source(self, bucket: str, key: str) -> bytes:
         return read_source(self.storage, bucket, key)
@@ -191,8 +215,8 @@ class PicProcessing:
         return parse_pic_operations(header, ctx, source_key, self.styles.lookup(ctx))
 
     def on_download(self, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
-        """``key`` processed by ``rule`` (its styles expanded), in a temp file."""
-        return self.pool.call(process_to_file, ctx, key, self.styles.expand(ctx, rule))
+        """``key`` processed by ``rule`` (its styles expanded)."""
+        return self.pool.call(process_for_download, ctx, key, self.styles.expand(ctx, rule))
 
     def info(self, ctx: BucketContext, key: str) -> dict[str, str]:
         return self.pool.call(info_of, ctx, key)
@@ -251,14 +275,17 @@ def _opened_source(storage: ObjectStorage, bucket: str, key: str) -> Iterator[Im
         yield path
 
 
-def process_to_file(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
-    """:func:`process_on_download` with the result in a file: what a pool child hands back, so the
-    result never travels through the API process's memory whole."""
+def process_for_download(storage: ObjectStorage, ctx: BucketContext, key: str, rule: str) -> ProcessedFile:
+    """:func:`process_on_download` as a pool child hands it back: a small result in the answer
+    itself, a large one in a file, so that it never travels through the API process's memory whole."""
     image = process_on_download(storage, ctx, key, rule)
-    fd, path = tempfile.mkstemp(prefix="wanxiang-pic-")
+    size = len(image.data)
+    if size <= INLINE_RESULT_BYTES:
+        return ProcessedFile("", image.content_type, size, image.width, image.height, image.format, image.data)
+    fd, path = tempfile.mkstemp(prefix="wanxiang-pic-")  # a throwaway: written, never fsynced
     with os.fdopen(fd, "wb") as out:
         out.write(image.data)
-    return ProcessedFile(path, image.content_type, len(image.data), image.width, image.height, image.format)
+    return ProcessedFile(path, image.content_type, size, image.width, image.height, image.format)
 
 
 def info_of(storage: ObjectStorage, ctx: BucketContext, key: str) -> dict[str, str]:

@@ -108,3 +108,18 @@ class StyleService:
 
     def expand(self, ctx: BucketContext, rule: str) -> str:
         return expand_styles(rule, self.lookup(ctx))
+
+    def expand_versioned(self, ctx: BucketContext, rule: str) -> tuple[str, str]:
+        """``rule`` expanded, and the versions of the styles it named (``name@update-time`` each,
+        "" for none): what a result kept for the rule is also keyed by, so that no result made with
+        a style's earlier body is served after the style was replaced."""
+        used: list[StyleRule] = []
+
+        def body_of(name: str) -> str | None:
+            found = self.store.styles.get(ctx.bucket_id, name)
+            if found is not None:
+                used.append(found)
+            return found.body if found else None
+
+        expanded = expand_styles(rule, body_of)
+        return expanded, ";".join(f"{s.name}@{s.update_time.isoformat()}" for s in used)

@@ -24,7 +24,7 @@ grey 240 MP image.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeAlias, TypeVar
 
@@ -95,6 +95,8 @@ class SourceInfo:
     pages: int  # frames (1 unless animated)
     orientation: int  # EXIF orientation, 0 when absent
     bands: int = 4  # channels once decoded (animations decode to RGBA)
+    # The header libvips read (no pixel decoded): its metadata serves a decode done elsewhere.
+    header: pyvips.Image | None = field(default=None, compare=False, repr=False)
 
     def decoded_bytes(self, width: int | None = None, height: int | None = None) -> int:
         """Bytes of every frame decoded at once (at ``width`` x ``height`` if given), 8 bits a band."""
@@ -118,7 +120,7 @@ def probe(data: ImageInput) -> SourceInfo:
     bands = 4 if pages > 1 else max(1, min(int(header.bands), 4))
     if header.format not in ("uchar", "char"):
         bands *= 2  # 16-bit PNG/TIFF
-    return SourceInfo(fmt, header.width, height, pages, orientation, bands)
+    return SourceInfo(fmt, header.width, height, pages, orientation, bands, header)
 
 
 def check_limits(source: SourceInfo, limits: PixelLimits) -> None:

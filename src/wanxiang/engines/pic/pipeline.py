@@ -62,6 +62,7 @@ from wanxiang.engines.pic.operations import (
     Thumbnail,
 )
 from wanxiang.engines.pic.rule import RuleError, parse_rule
+from wanxiang.engines.pic.turbo import decode_shrunk
 from wanxiang.engines.pic.watermark import apply_watermark
 from wanxiang.model.errors import JobFailure
 
@@ -183,7 +184,7 @@ def _open(
     first = pixel_ops[0] if pixel_ops else None
     if isinstance(first, Thumbnail) and source.format != "bmp":
         width, height = _thumbnail_target(source.width, source.height, first, ctx.limits)
-        image = _thumbnail_on_load(data, source, width, height)
+        image = _thumbnail_on_load(data, source, width, height, ctx.limits)
         rest = pixel_ops[1:]
         if source.pages > 1 or ctx.random_access or any(isinstance(op, _RANDOM_ACCESS_OPS) for op in rest):
             check_in_memory(source, ctx.limits, width, height)
@@ -207,10 +208,13 @@ def jpeg_shrink(source: SourceInfo, width: int, height: int) -> int:
     return next((shrink for shrink in (8, 4, 2) if factor >= shrink), 1)
 
 
-def _thumbnail_on_load(data: ImageInput, source: SourceInfo, width: int, height: int) -> pyvips.Image:
+def _thumbnail_on_load(
+    data: ImageInput, source: SourceInfo, width: int, height: int, limits: PixelLimits
+) -> pyvips.Image:
     shrink = jpeg_shrink(source, width, height)
     if shrink > 1:
-        loaded = load(data, source, "sequential", shrink=shrink)
+        decoded = None if source.header is None else decode_shrunk(data, source.header, shrink, limits.max_decoded_bytes)
+        loaded = decoded or load(data, source, "sequential", shrink=shrink)
         return loaded.thumbnail_image(width, height=height, size="force", no_rotate=True)
     # loader options (fail_on, n) only reach the loader through option_string
     options = option_string(load_options(source))
