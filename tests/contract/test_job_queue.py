@@ -252,3 +252,34 @@ def test_a_worker_whose_connection_the_database_dropped_claims_again_on_a_fresh_
     assert len(outcomes) <= 2  # one failure at most: the dropped connection is not pooled again
     assert outcomes[-1] is not None and outcomes[-1].state == JobState.SUCCESS
     assert claimed(jobs_store, when=3).job.job_id == second.job_id
+
+
+def test_a_claim_finds_its_job_by_key_however_long_the_queue(jobs_store: Store) -> None:
+    """A claim's cost must not grow with the jobs waiting: the one it takes is updated through the
+    primary key, never by walking the Submitted jobs (a plan PostgreSQL picked on a new table)."""
+    if jobs_store.dialect != "postgresql":
+        pytest.skip("the plan of PostgreSQL's one-statement claim")
+    import json
+
+    from sqlalchemy import text
+
+    from wanxiang.store.queue import load_queries
+
+    jobs_store.jobs.insert([pic_job() for _ in range(500)])
+    claim_sql = load_queries("postgresql")["claim"]
+    with jobs_store.engine.connect() as conn:
+        plan = conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + claim_sql),
+                            {"now": 1, "token": "t", "expires": 2}).scalar_one()
+        conn.rollback()
+    nodes = json.loads(plan) if isinstance(plan, str) else plan
+
+    def scans(node: dict[str, object]) -> list[dict[str, object]]:
+        children = node.get("Plans", [])
+        assert isinstance(children, list)
+        return [node, *(found for child in children for found in scans(child))]
+
+    update = nodes[0]["Plan"]
+    # The rows the UPDATE itself read (its own child, not the candidate's CTE): one, by jobs_pkey.
+    target = [n for n in update["Plans"] if n.get("Parent Relationship") == "Outer"]
+    read = [n for n in scans(target[0]) if n.get("Relation Name") == "jobs"]
+    assert [(n["Index Name"], n["Actual Rows"]) for n in read] == [("jobs_pkey", 1)]

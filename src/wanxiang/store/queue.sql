@@ -40,6 +40,10 @@ RETURNING *
 -- One statement in autocommit. The candidate job is locked with SKIP LOCKED; if its queue has a
 -- cap, a free slot below the cap is locked the same way (a slot another claimer took since our
 -- snapshot is re-checked and skipped); without a slot the job is left Submitted.
+-- The job is updated by "seq = (SELECT ...)" alone, a key lookup whatever the statistics say:
+-- joined FROM candidate, or with "state = 'Submitted'" (which the partial indexes match), a
+-- planner that thought the table small scanned every Submitted job per claim. The row is locked
+-- by the candidate's FOR UPDATE, which re-checked it is Submitted, so it cannot have moved on.
 WITH candidate AS (
         SELECT jobs.seq, jobs.job_id, jobs.queue_id FROM jobs
         WHERE jobs.state = 'Submitted'
@@ -67,10 +71,9 @@ WITH candidate AS (
 UPDATE jobs
 SET state = 'Running', start_us = :now, lease_owner = :token, lease_expires_us = :expires,
     attempts = jobs.attempts + 1
-FROM candidate
-WHERE jobs.seq = candidate.seq AND jobs.state = 'Submitted'
+WHERE jobs.seq = (SELECT candidate.seq FROM candidate)
   AND (EXISTS (SELECT 1 FROM taken)
-       OR NOT EXISTS (SELECT 1 FROM queues
+       OR NOT EXISTS (SELECT 1 FROM queues, candidate
                       WHERE queues.queue_id = candidate.queue_id AND queues.concurrent_cap IS NOT NULL))
 RETURNING jobs.*
 
