@@ -26,7 +26,7 @@ from tests.sdk.test_pic_jobs import getter, pic_job, submit
 from tests.support.database import PG_URL, new_schema_name, require_postgres
 from tests.support.images import marker_png
 from tests.support.jobs import wait_for_state
-from tests.support.processes import descendants
+from tests.support.processes import descendants, still_alive
 from tests.support.server import RunningServer, free_port, start_server
 from wanxiang.store.db import drop_schema, open_engine
 
@@ -64,22 +64,6 @@ def _records(server: RunningServer) -> list[dict[str, Any]]:
 def _api_pids(server: RunningServer) -> list[int]:
     """The API processes started so far, in order, from their start lines."""
     return [int(m.group(1)) for r in _records(server) if (m := STARTED.match(r["message"]))]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _gone(pids: list[int], timeout: float = 30) -> list[int]:
-    deadline = time.monotonic() + timeout
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.1)
-        alive = [pid for pid in alive if _alive(pid)]
-    return alive
 
 
 def _own_connection(server: RunningServer) -> Any:
@@ -172,7 +156,7 @@ def test_sigterm_stops_every_api_process_and_leaves_no_child(tmp_path: Path, sch
     rest = download.read()
     assert hashlib.md5(first + rest).hexdigest() == md5  # the request in flight finished whole
     assert server.process.wait(120) == 0
-    assert _gone(children) == []
+    assert still_alive(children, timeout=30) == []
     stopped = [r for r in _records(server) if re.match(r"^API process \d+ stopped$", r["message"])]
     assert {r["pid"] for r in stopped} == set(_api_pids(server))
     server.stop()
@@ -190,7 +174,7 @@ def test_a_second_signal_ends_the_api_processes_requests_at_once(tmp_path: Path,
     time.sleep(0.3)
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(60) == 0  # long before the 600 s grace period
-    assert _gone(children) == []
+    assert still_alive(children, timeout=30) == []
     assert "stopping at once" in server.log()
     download.release_conn()
     server.stop()
@@ -221,7 +205,7 @@ def test_a_killed_api_process_is_replaced_and_its_waiting_connections_are_served
 
         replacement = _api_pids(server)[2:]
         assert len(replacement) == 1 and replacement[0] not in first, server.log()
-        assert _gone([first[0]]) == []
+        assert still_alive([first[0]], timeout=30) == []
         answered = {r["pid"] for r in _records(server) if r["logger"] == "wanxiang.access" and r["method"] == "PUT"}
         assert answered == {first[1], replacement[0]}  # the replacement took the connections left waiting
         cos = sdk_client(server)
@@ -230,7 +214,7 @@ def test_a_killed_api_process_is_replaced_and_its_waiting_connections_are_served
         children = descendants(server.process.pid)
     finally:
         assert server.stop() == 0
-    assert _gone(children) == []
+    assert still_alive(children, timeout=30) == []
 
 
 def test_a_second_server_on_the_same_port_is_refused(tmp_path: Path, schema: str) -> None:
@@ -257,5 +241,5 @@ def test_api_processes_exit_by_themselves_when_serve_is_killed(tmp_path: Path, s
 
     server.process.kill()  # SIGKILL: no chance to stop anything
     server.process.wait()
-    assert _gone(children, timeout=60) == [], server.log()
+    assert still_alive(children, timeout=60) == [], server.log()
     server.stop()

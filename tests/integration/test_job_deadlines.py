@@ -16,6 +16,7 @@ from tests.conftest import sdk_client
 from tests.support.echo.spec import SPEC as ECHO
 from tests.support.images import marker_png
 from tests.support.jobs import wait_for_state
+from tests.support.processes import still_alive
 from tests.support.server import REGION as SERVER_REGION
 from tests.support.server import start_server
 from wanxiang.engines import catalog
@@ -169,17 +170,8 @@ def test_a_live_worker_stuck_on_a_hung_service_times_out_and_is_replaced(
     finally:
         children = process_children(server.process.pid)
         server.stop()
-    deadline = time.monotonic() + 15  # the multiprocessing resource tracker exits once it sees EOF
-    while (left := [pid for pid in children if alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert left == []
-
-
-def alive(pid: int) -> bool:
-    try:
-        return "(zombie)" not in Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
+    # the multiprocessing resource tracker exits once it sees EOF
+    assert still_alive(children, timeout=15) == []
 
 
 def process_children(pid: int) -> list[int]:

@@ -19,7 +19,7 @@ from tests.conftest import sdk_client
 from tests.sdk.test_pic_jobs import getter, pic_job, submit
 from tests.support.images import marker_png
 from tests.support.jobs import wait_for_state
-from tests.support.processes import descendants
+from tests.support.processes import descendants, still_alive
 from tests.support.server import RunningServer, start_server
 from tests.support.slow import SLOW_RULE, large_jpeg
 
@@ -42,23 +42,6 @@ def _jobs_table(data_dir: Path) -> dict[str, tuple[str, str | None, int]]:
     with sqlite3.connect(data_dir / "wanxiang.db") as conn:
         rows = conn.execute("SELECT job_id, state, lease_owner, attempts FROM jobs").fetchall()
     return {job_id: (state, owner, attempts) for job_id, state, owner, attempts in rows}
-
-
-def _gone(pids: list[int], timeout: float = 20) -> list[int]:
-    """The pids still alive (not zombies) after up to ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.1)
-        alive = [pid for pid in alive if _alive(pid)]
-    return alive
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _log_events(text: str, message: str) -> list[dict[str, Any]]:
@@ -84,7 +67,7 @@ def test_a_stop_signal_lets_the_running_job_finish_and_leaves_queued_jobs_for_th
 
     server.process.send_signal(stop_signal)
     assert server.process.wait(120) == 0
-    assert _gone(children) == []
+    assert still_alive(children) == []
     table = _jobs_table(data)
     assert table[running][0] == "Success"  # finished within the grace period
     assert table[queued][:2] == ("Submitted", None)  # never claimed once the stop began
@@ -111,7 +94,7 @@ def test_a_job_still_running_when_the_grace_period_ends_goes_back_to_its_queue_a
 
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(60) == 0
-    assert _gone(children) == []
+    assert still_alive(children) == []
     # Handed back, not left to a lease that lapses later; the attempt does not count against it.
     assert _jobs_table(data)[job_id] == ("Submitted", None, 0)
     assert [e["job_id"] for e in _log_events(server.log(), "job handed back")] == [job_id]
@@ -135,7 +118,7 @@ def test_a_second_signal_stops_at_once_and_still_hands_the_job_back(tmp_path: Pa
     time.sleep(0.3)
     server.process.send_signal(signal.SIGINT)
     assert server.process.wait(60) == 0  # long before the 600 s grace period
-    assert _gone(children) == []
+    assert still_alive(children) == []
     state, owner, _ = _jobs_table(data)[job_id]
     assert (state, owner) in {("Submitted", None), ("Success", None)}  # back in the queue, or done just then
     assert "stopping at once" in server.log()
@@ -156,7 +139,7 @@ def test_wanxiang_worker_finishes_its_job_on_sigterm_and_exits(tmp_path: Path) -
         worker.send_signal(signal.SIGTERM)
         _, log = worker.communicate(timeout=120)
         assert worker.returncode == 0, log
-        assert _gone(children) == []
+        assert still_alive(children) == []
         assert wait_for_state(getter(cos, BUCKET), job_id, timeout=5)["State"] == "Success"
         assert [e["job_id"] for e in _log_events(log, "job finished")] == [job_id]
     finally:
@@ -179,7 +162,7 @@ def test_worker_processes_exit_by_themselves_when_serve_is_killed(tmp_path: Path
 
     server.process.kill()  # SIGKILL: no chance to stop anything
     server.process.wait()
-    assert _gone(children, timeout=30) == [], server.log()
+    assert still_alive(children, timeout=30) == [], server.log()
 
 
 def test_worker_processes_still_starting_exit_when_serve_is_killed(tmp_path: Path) -> None:
@@ -189,4 +172,4 @@ def test_worker_processes_still_starting_exit_when_serve_is_killed(tmp_path: Pat
     children = descendants(server.process.pid)
     server.process.kill()
     server.process.wait()
-    assert _gone(children, timeout=60) == [], server.log()
+    assert still_alive(children, timeout=60) == [], server.log()

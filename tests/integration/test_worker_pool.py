@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import alive
 from wanxiang.config import Settings
 from wanxiang.server import WorkerPool, WorkerSpec
 
@@ -25,12 +26,6 @@ def beating_worker(spec: WorkerSpec, doorbell: Any, pulse: Any) -> None:
         time.sleep(0.2)
 
 
-def gone(pid: int) -> bool:
-    try:
-        return "(zombie)" in Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-
 
 def spec(tmp_path: Path) -> WorkerSpec:
     return WorkerSpec(settings=Settings(data_dir=tmp_path), schema=None, log_level=logging.INFO)
@@ -45,11 +40,11 @@ def test_a_frozen_worker_is_killed_and_replaced(tmp_path: Path) -> None:
         while pool.processes[0].pid == first and time.monotonic() < deadline:
             time.sleep(0.2)
         assert pool.processes[0].pid != first
-        assert gone(first)
+        assert not alive(first)
     finally:
         pids = [p.pid for p in pool.processes]
         pool.shutdown(grace=2)
-    assert all(gone(pid) for pid in pids)
+    assert all(not alive(pid) for pid in pids)
 
 
 def test_a_beating_worker_is_left_alone(tmp_path: Path) -> None:
@@ -61,4 +56,4 @@ def test_a_beating_worker_is_left_alone(tmp_path: Path) -> None:
         assert pool.processes[0].pid == first and pool.processes[0].is_alive()
     finally:
         pool.shutdown(grace=2)
-    assert gone(first)
+    assert not alive(first)
