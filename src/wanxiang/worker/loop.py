@@ -26,19 +26,14 @@ import concurrent.futures
 import json
 import logging
 import math
-import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar
 
-from wanxiang.engines import catalog
-from wanxiang.engines.base import EngineJob
 from wanxiang.model import times
-from wanxiang.model.errors import JobCancelled, JobFailure
 from wanxiang.model.job import Job, JobState
 from wanxiang.model.tree import Tree
 from wanxiang.ops import metrics
@@ -48,45 +43,13 @@ from wanxiang.store.codec import dumps, from_us, to_us
 from wanxiang.store.queue import CANCELED, Claim, Lease
 from wanxiang.store.store import Store
 from wanxiang.worker.deadlines import JobDeadlines
+from wanxiang.worker.engine_run import EngineThread, Outcome, run_engine
 from wanxiang.worker.jobio import StorageJobIO
 from wanxiang.worker.leases import HeldLease, LeaseKeeper
 from wanxiang.worker.notify import task_finish_callbacks
 from wanxiang.worker.wake import Waiter
 
 log = logging.getLogger("wanxiang.worker")
-T = TypeVar("T")
-
-
-class _EngineThread:
-    """The thread engines run in, kept for the worker's life. A daemon, unlike an executor's: an
-    engine stuck past its deadline must not keep the process from exiting."""
-
-    def __init__(self, name: str) -> None:
-        self._tasks: queue.SimpleQueue[tuple[Callable[[], Any], concurrent.futures.Future[Any]] | None] = (
-            queue.SimpleQueue()
-        )
-        threading.Thread(target=self._loop, name=name, daemon=True).start()
-
-    def submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._tasks.put((fn, future))
-        return future
-
-    def close(self) -> None:
-        self._tasks.put(None)
-
-    def _loop(self) -> None:
-        while (task := self._tasks.get()) is not None:
-            fn, future = task
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn())
-                except BaseException as error:  # noqa: BLE001 - handed to the waiting worker
-                    future.set_exception(error)
-
-
-CANCELED_WHILE_RUNNING = "The job was canceled while running; it stored no output."
-Outcome = tuple[JobState, str, str, Tree]
 
 
 @dataclass(eq=False)
@@ -140,7 +103,7 @@ class Worker:
     _wake: threading.Event = field(default_factory=threading.Event)  # an engine ended or began its output
     _busy: bool = False
     _lease_keeper: LeaseKeeper | None = None
-    _engine: _EngineThread | None = None
+    _engine: EngineThread | None = None
 
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
@@ -325,7 +288,7 @@ class Worker:
             held.report_progress, held.cancelled, on_output=begin_output,
         )
         if self._engine is None:  # one engine thread for the worker's life, not one per job
-            self._engine = _EngineThread(f"engine-{self.worker_id}")
+            self._engine = EngineThread(f"engine-{self.worker_id}")
         future = self._engine.submit(lambda: self._execute(job, io))
         future.add_done_callback(lambda _: self._wake.set())
         wait = (job.start_time - job.creation_time).total_seconds() if job.start_time and job.creation_time else None
@@ -432,24 +395,7 @@ class Worker:
         planned = self.store.test_modes.take_failure(job.queue_id, job.tag) if self.dev else None
         if planned is not None:  # the fail-next test mode
             return JobState.FAILED, planned[0], planned[1], {}
-        engine = catalog.engine(job.tag)
-        if engine is None:
-            return JobState.FAILED, "UnsupportedTag", f"No engine is installed for Tag {job.tag}.", {}
-        operation = dict(job.operation)
-        operation.update(job.params)
-        engine_job = EngineJob(job.job_id, job.tag, job.bucket_id, job.region, dict(job.input), operation)
-        try:
-            result = engine.run(engine_job, io)
-        except JobCancelled:
-            return JobState.CANCEL, "Cancel", CANCELED_WHILE_RUNNING, {}
-        except JobFailure as failure:
-            return JobState.FAILED, failure.code, failure.message, {}
-        except MemoryError:
-            return JobState.FAILED, "ResourceExhausted", "The job needed more memory than the worker has.", {}
-        except Exception as exc:  # an engine bug fails the job, not the worker
-            log.exception("job %s: engine %s raised", job.job_id, job.tag)
-            return JobState.FAILED, "InternalError", f"The {job.tag} engine failed: {type(exc).__name__}: {exc}", {}
-        return JobState.SUCCESS, "Success", "", result
+        return run_engine(job, io)
 
 
 def _finished(job: Job, end: datetime, state: JobState, code: str, message: str, result: Tree) -> Job:
